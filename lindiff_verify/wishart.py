@@ -1,0 +1,316 @@
+"""Wishart sampling engine: empirical covariances of Gaussian data and their spectra (MATH.md §0, §D).
+
+Conventions (MATH.md §0): data x ~ N(0, Σ0) with Σ0 = O diag(spectrum) Oᵀ; N samples.
+
+* known mean:      C = (1/N) Σ_μ x^μ x^μᵀ,            N·C ~ W_d(N, Σ0);
+* estimated mean:  C = (1/N) Σ_μ (x^μ − m)(x^μ − m)ᵀ, N·C ~ W_d(N − 1, Σ0).
+
+Paths:
+
+* :func:`sample_covariance` / :func:`covariance_eigvalsh` / :func:`covariance_eigh` — the dense draw
+  X (N × d), any spectrum and rotation (the reference path; O(N d²) per draw).
+* :func:`white_wishart_eigenvalues` — Σ0 = I only, three methods with the same eigenvalue law:
+  ``"tridiagonal"`` (Dumitriu–Edelman β = 1 Laguerre model: a bidiagonal matrix of O(d) chi variables,
+  then a tridiagonal eigensolve), ``"bartlett"`` (W = L Lᵀ, L lower triangular with chi diagonal and
+  Gaussian below: O(d²) random numbers, no O(N d²) product), ``"dense"`` (X ~ N(0, I), C = XᵀX/N).
+* :func:`spectral_statistics` — streams draws in batches (bounded memory) into :class:`RunningMoments`.
+
+Random numbers come from a NumPy ``Generator`` (``ctx.rng(name)``); arrays are returned in the
+namespace ``xp`` (NumPy by default, CuPy draws on the device from a generator seeded by ``rng``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+from array_api_compat import array_namespace, is_cupy_namespace, is_numpy_namespace
+
+from . import validate
+from .errors import InputError
+
+__all__ = [
+    "METHODS",
+    "degrees_of_freedom",
+    "sample_covariance",
+    "covariance_eigvalsh",
+    "covariance_eigh",
+    "white_wishart_eigenvalues",
+    "laguerre_tridiagonal",
+    "RunningMoments",
+    "iter_batches",
+    "spectral_statistics",
+    "trace_moment",
+    "resolvent_trace",
+]
+
+METHODS = ("tridiagonal", "bartlett", "dense")
+
+
+def _default_xp():
+    import array_api_compat.numpy as npx
+
+    return npx
+
+
+def _namespace(xp, *arrays):
+    if xp is not None:
+        return xp
+    arrs = [a for a in arrays if a is not None and not isinstance(a, (list, tuple, float, int, np.ndarray))]
+    if arrs:
+        try:
+            return array_namespace(*arrs)
+        except TypeError:
+            pass
+    return _default_xp()
+
+
+def _check_rng(rng):
+    if not isinstance(rng, np.random.Generator):
+        raise InputError("rng", f"is {type(rng).__name__}", "a numpy.random.Generator (use ctx.rng(name))")
+    return rng
+
+
+def _check_batch(batch):
+    return validate.positive_int("batch", batch)
+
+
+def degrees_of_freedom(n_samples: int, estimated_mean: bool) -> int:
+    """Wishart degrees of freedom of N·C: N (known mean) or N − 1 (estimated mean)."""
+    n = validate.n_samples(n_samples, estimated_mean=estimated_mean, name="n_samples")
+    return n - 1 if estimated_mean else n
+
+
+def _standard_normal(rng, shape, xp):
+    """Standard normal array of ``shape`` in namespace ``xp`` (drawn on the device for CuPy)."""
+    if is_cupy_namespace(xp):
+        import cupy
+
+        dev = cupy.random.default_rng(int(rng.integers(2**63)))
+        return dev.standard_normal(shape, dtype=cupy.float64)
+    z = rng.standard_normal(shape)
+    return z if is_numpy_namespace(xp) else xp.asarray(z)
+
+
+def _to_xp(x: np.ndarray, xp):
+    return x if is_numpy_namespace(xp) else xp.asarray(x)
+
+
+# ----------------------------------------------------------------------------------------------------
+# dense draws, any spectrum
+# ----------------------------------------------------------------------------------------------------
+
+
+def sample_covariance(spectrum, n_samples, *, rng, batch=1, estimated_mean=False, rotation=None, xp=None):
+    """(batch, d, d) empirical covariances C of N Gaussian samples x = O diag(√σ) g, g ~ N(0, I).
+
+    ``spectrum``: the eigenvalues σ_i > 0 of Σ0; ``rotation``: the orthogonal O (default I).
+    Estimated mean subtracts the sample mean (N·C ~ W_d(N − 1, Σ0)); known mean does not (W_d(N, Σ0)).
+    """
+    xp = _namespace(xp, spectrum, rotation)
+    sig = validate.spectrum("spectrum", spectrum, strictly_positive=True)
+    n = validate.n_samples(n_samples, estimated_mean=estimated_mean, name="n_samples")
+    _check_rng(rng)
+    b = _check_batch(batch)
+    d = sig.size
+    if rotation is not None:
+        rot = validate.finite_array("rotation", rotation, shape=(d, d))
+        if not np.allclose(rot @ rot.T, np.eye(d), atol=1e-8 * d):
+            raise InputError("rotation", "is not orthogonal (O Oᵀ ≠ I)", "an orthogonal d × d matrix")
+    g = _standard_normal(rng, (b, n, d), xp)
+    x = g * _to_xp(np.sqrt(sig), xp)
+    if rotation is not None:
+        x = x @ _to_xp(rot.T, xp)  # rows x^μ = O diag(√σ) g^μ
+    if estimated_mean:
+        x = x - xp.mean(x, axis=-2, keepdims=True)
+    return (xp.matrix_transpose(x) @ x) / n
+
+
+def covariance_eigvalsh(spectrum, n_samples, *, rng, batch=1, estimated_mean=False, rotation=None, xp=None):
+    """(batch, d) ascending eigenvalues λ of dense-drawn empirical covariances (see :func:`sample_covariance`)."""
+    c = sample_covariance(spectrum, n_samples, rng=rng, batch=batch, estimated_mean=estimated_mean,
+                          rotation=rotation, xp=xp)
+    return _namespace(xp, c).linalg.eigvalsh(c)
+
+
+def covariance_eigh(spectrum, n_samples, *, rng, batch=1, estimated_mean=False, rotation=None, xp=None):
+    """Eigenvalues (batch, d) and eigenvectors U (batch, d, d) of dense-drawn covariances, C = U diag(λ) Uᵀ."""
+    c = sample_covariance(spectrum, n_samples, rng=rng, batch=batch, estimated_mean=estimated_mean,
+                          rotation=rotation, xp=xp)
+    res = _namespace(xp, c).linalg.eigh(c)
+    return res.eigenvalues, res.eigenvectors
+
+
+# ----------------------------------------------------------------------------------------------------
+# white Wishart (Σ0 = I) fast paths
+# ----------------------------------------------------------------------------------------------------
+
+
+def _chi(rng, df, size):
+    """χ variables with integer degrees of freedom ``df`` (array, broadcast to ``size``)."""
+    return np.sqrt(rng.chisquare(np.broadcast_to(np.asarray(df, dtype=float), size)))
+
+
+def laguerre_tridiagonal(m: int, p: int, *, rng, batch: int = 1):
+    """Diagonal (batch, m) and off-diagonal (batch, m − 1) of T = Bᵀ B, B the β = 1 Laguerre bidiagonal.
+
+    Dumitriu & Edelman (2002): B lower bidiagonal with B_ii = χ_{p−i+1} (i = 1..m) and B_{i+1,i} = χ_{m−i};
+    the eigenvalues of B Bᵀ (equivalently Bᵀ B) have the joint law of those of W_m(p, I), p ≥ m.
+    """
+    a = _chi(rng, p - np.arange(m), (batch, m))  # χ_p, χ_{p−1}, ..., χ_{p−m+1}
+    b = _chi(rng, m - 1 - np.arange(m - 1), (batch, m - 1)) if m > 1 else np.zeros((batch, 0))  # χ_{m−1}..χ_1
+    # (Bᵀ B)_ii = a_i² + b_i² (b_m = 0), (Bᵀ B)_{i,i+1} = a_{i+1} b_i
+    diag = a**2
+    diag[:, :-1] += b**2
+    off = a[:, 1:] * b
+    return diag, off
+
+
+def _tridiagonal_eigvalsh(diag, off, xp):
+    if is_numpy_namespace(xp):
+        from scipy.linalg import eigvalsh_tridiagonal
+
+        out = np.empty_like(diag)
+        for k in range(diag.shape[0]):
+            out[k] = eigvalsh_tridiagonal(diag[k], off[k], lapack_driver="stemr") if diag.shape[1] > 1 else diag[k]
+        return out
+    # other namespaces: the dense tridiagonal matrix, batched eigensolve on the device
+    m = diag.shape[1]
+    t = np.zeros(diag.shape + (m,))
+    idx = np.arange(m)
+    t[:, idx, idx] = diag
+    t[:, idx[:-1], idx[1:]] = off
+    t[:, idx[1:], idx[:-1]] = off
+    return xp.linalg.eigvalsh(xp.asarray(t))
+
+
+def _bartlett_eigvalsh(m, p, rng, batch, xp):
+    """Eigenvalues of L Lᵀ ~ W_m(p, I): L lower triangular, L_ii = χ_{p−i+1}, L_ij ~ N(0, 1) (i > j)."""
+    lower = np.tril(rng.standard_normal((batch, m, m)), k=-1)
+    idx = np.arange(m)
+    lower[:, idx, idx] = _chi(rng, p - idx, (batch, m))
+    L = _to_xp(lower, xp)
+    return xp.linalg.eigvalsh(L @ xp.matrix_transpose(L))
+
+
+def white_wishart_eigenvalues(d, n_samples, *, rng, batch=1, method="tridiagonal", estimated_mean=False, xp=None):
+    """(batch, d) ascending eigenvalues of C for Σ0 = I (N·C ~ W_d(n, I), n = N or N − 1).
+
+    For n < d, the d − n zero eigenvalues are exact and the nonzero ones are those of W_n(d, I)/N
+    (the two Gram matrices XᵀX and XXᵀ share their nonzero spectrum), so the fast paths work for all α.
+    """
+    d = validate.positive_int("d", d)
+    dof = degrees_of_freedom(n_samples, estimated_mean)
+    n = int(n_samples)
+    validate.choice("method", method, METHODS)
+    _check_rng(rng)
+    b = _check_batch(batch)
+    xp = _namespace(xp)
+    if method == "dense":
+        return covariance_eigvalsh(np.ones(d), n, rng=rng, batch=b, estimated_mean=estimated_mean, xp=xp)
+    m, p = min(d, dof), max(d, dof)
+    if method == "tridiagonal":
+        diag, off = laguerre_tridiagonal(m, p, rng=rng, batch=b)
+        ev = _tridiagonal_eigvalsh(diag, off, xp)
+    else:
+        ev = _bartlett_eigvalsh(m, p, rng, b, xp)
+    if not is_numpy_namespace(xp) and isinstance(ev, np.ndarray):
+        ev = xp.asarray(ev)
+    ev = ev / n
+    if m < d:
+        ev = xp.concat([xp.zeros((b, d - m), dtype=ev.dtype), ev], axis=-1)
+    return ev
+
+
+# ----------------------------------------------------------------------------------------------------
+# streaming moments of spectral statistics
+# ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunningMoments:
+    """Running mean and variance of a scalar statistic (Chan et al. batched merge; float64, host)."""
+
+    count: int = 0
+    mean: float = 0.0
+    m2: float = 0.0
+
+    def update(self, values) -> "RunningMoments":
+        v = np.asarray(values, dtype=float).ravel()
+        if v.size == 0:
+            return self
+        nb, mb = v.size, float(v.mean())
+        m2b = float(((v - mb) ** 2).sum())
+        n = self.count + nb
+        delta = mb - self.mean
+        self.mean += delta * nb / n
+        self.m2 += m2b + delta**2 * self.count * nb / n
+        self.count = n
+        return self
+
+    @property
+    def var(self) -> float:
+        """Unbiased sample variance."""
+        return self.m2 / (self.count - 1) if self.count > 1 else float("nan")
+
+    @property
+    def se(self) -> float:
+        """Standard error of the mean."""
+        return float(np.sqrt(self.var / self.count)) if self.count > 1 else float("nan")
+
+
+def iter_batches(draw: Callable[[int], object], n_draws: int, batch: int) -> Iterator[object]:
+    """Yield ``draw(k)`` for batch sizes k summing to ``n_draws`` (each k ≤ ``batch``)."""
+    n_draws = validate.positive_int("n_draws", n_draws)
+    batch = _check_batch(batch)
+    done = 0
+    while done < n_draws:
+        k = min(batch, n_draws - done)
+        yield draw(k)
+        done += k
+
+
+@dataclass
+class SpectralStatistics:
+    moments: dict[str, RunningMoments] = field(default_factory=dict)
+
+    def __getitem__(self, name) -> RunningMoments:
+        return self.moments[name]
+
+
+def spectral_statistics(draw: Callable[[int], object], statistics: Mapping[str, Callable], n_draws: int,
+                        batch: int = 64) -> dict[str, RunningMoments]:
+    """Stream ``n_draws`` eigenvalue draws (``draw(k)`` → (k, d)) through ``statistics`` (eigs → (k,)).
+
+    Memory stays bounded by one batch; returns running moments per statistic.
+    """
+    out = {name: RunningMoments() for name in statistics}
+    for ev in iter_batches(draw, n_draws, batch):
+        for name, f in statistics.items():
+            out[name].update(_host(f(ev)))
+    return out
+
+
+def _host(x):
+    if isinstance(x, np.ndarray):
+        return x
+    if hasattr(x, "get"):
+        return x.get()
+    try:
+        return np.asarray(x)
+    except Exception:
+        return np.from_dlpack(x)
+
+
+def trace_moment(eigs, k: int = 1):
+    """(1/d) Tr C^k per draw, from (batch, d) eigenvalues."""
+    xp = array_namespace(eigs)
+    return xp.mean(eigs**k, axis=-1)
+
+
+def resolvent_trace(eigs, z: float):
+    """(1/d) Tr (C + z)^{-1} per draw, z > 0."""
+    z = validate.positive("z", z)
+    xp = array_namespace(eigs)
+    return xp.mean(1.0 / (eigs + z), axis=-1)

@@ -1,0 +1,40 @@
+"""Every registered derivation, as test items: one per check (the claim must agree) and one per mutant
+(some check must reject it). New files in derivations/ (or --derivations PATH) are collected automatically."""
+
+from __future__ import annotations
+
+import pytest
+
+from lindiff_verify.testing import derivation_items, derivation_record
+
+
+def pytest_generate_tests(metafunc):
+    cfg = metafunc.config
+    if "check_item" in metafunc.fixturenames:
+        items = derivation_items(cfg.getoption("--derivations"), kind="check")
+        metafunc.parametrize("check_item", items, ids=[f"{i.id}::{i.name}" for i in items])
+    if "mutant_item" in metafunc.fixturenames:
+        items = derivation_items(cfg.getoption("--derivations"), kind="mutant")
+        metafunc.parametrize("mutant_item", items, ids=[f"{i.id}::{i.name}" for i in items])
+
+
+@pytest.fixture
+def record_of(request):
+    cfg = request.config
+    return lambda did: derivation_record(did, cfg.getoption("--derivations"), seed=cfg.getoption("--seed"),
+                                         fidelity=cfg.getoption("--fidelity"))
+
+
+def test_check_agrees(check_item, record_of):
+    rec = record_of(check_item.id)
+    res = next(c for c in rec["checks"] if c["name"] == check_item.name)
+    assert res["verdict"] == "agree", (
+        f"{check_item.id} / {check_item.name}: {res['verdict']} — error {res.get('max_abs_error')} vs tolerance "
+        f"{res.get('tolerance')}; worst case {res.get('worst_case')}; {res.get('error') or res.get('inconclusive_reason') or ''}"
+    )
+
+
+def test_mutant_is_rejected(mutant_item, record_of):
+    rec = record_of(mutant_item.id)
+    m = next(m for m in rec["mutants"] if m["name"] == mutant_item.name)
+    assert m["killed"], f"{mutant_item.id}: mutant {m['name']!r} ({m['description']}) passed every check: {m['checks']}"
