@@ -1,0 +1,178 @@
+"""eq.8 — the optimal affine denoiser (minimiser of the eq.6 loss).
+
+W_t* = s_t (ᾱ_t C + (1 − ᾱ_t + γ_t) I)^{-1},   b_t* = −a_t W_t* m.
+For the paper's γ_t = c ᾱ_t: W_t* = (s_t/ᾱ_t)(C + z_t I)^{-1}, z_t = (1 − ᾱ_t)/ᾱ_t + c (C → C + cI).
+In the statement, ``W_t`` inside "b" stands for the statement's own "W" entry.
+"""
+
+import numpy as np
+import sympy as sp
+from scipy import stats
+
+from lindiff_verify import checks, tolerance
+from lindiff_verify.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
+
+d = sp.Symbol("d", integer=True, positive=True)
+abar = sp.Symbol("alphabar", positive=True)
+gamma = sp.Symbol("gamma", nonnegative=True)
+c = sp.Symbol("c", nonnegative=True)
+C = sp.MatrixSymbol("C", d, d)
+m = sp.MatrixSymbol("m", d, 1)
+Wt = sp.MatrixSymbol("W_t", d, d)
+I = sp.Identity(d)
+a_t, s_t = sp.sqrt(abar), sp.sqrt(1 - abar)
+
+statement = {
+    "W": s_t * sp.Inverse(abar * C + (1 - abar + gamma) * I),
+    "b": -a_t * Wt * m,
+}
+
+
+def _explicit(expr, n, mats, scalars):
+    e = expr.xreplace({d: n})
+    rep = {sp.Identity(n): sp.ImmutableMatrix(sp.eye(n))}
+    for sym, val in mats.items():
+        shape = tuple(n if s == d else s for s in sym.shape)
+        rep[sp.MatrixSymbol(sym.name, *shape)] = sp.ImmutableMatrix(val)
+    rep.update(scalars)
+    return e.xreplace(rep).doit()
+
+
+def _optimum(st, n, Cm, mm, scalars):
+    Wm = sp.ImmutableMatrix(_explicit(st["W"], n, {C: Cm}, scalars))
+    bm = sp.ImmutableMatrix(_explicit(st["b"], n, {Wt: Wm, m: mm}, scalars))
+    return Wm, bm
+
+
+def _numeric_optimum(st, Cn, mn, ab, g):
+    n = Cn.shape[0]
+    Wm, bm = _optimum(st, n, Cn, mn.reshape(-1, 1), {abar: ab, gamma: g})
+    return np.array(Wm, dtype=float), np.array(bm, dtype=float).ravel()
+
+
+# symbolic 2×2 data: C symmetric, m arbitrary
+_c = sp.symbols("c11 c12 c22", real=True)
+_C2 = sp.Matrix([[_c[0], _c[1]], [_c[1], _c[2]]])
+_m2 = sp.Matrix(sp.symbols("m1 m2", real=True))
+
+
+def _eq6_loss(Wm, bm):
+    """eq.6 (verified in main_eq02_eq06_training_loss.py), written out for explicit 2×2 matrices."""
+    A = sp.eye(2) - s_t * Wm
+    v = a_t * Wm * _m2 + bm
+    return (A * A.T).trace() + abar * (Wm * _C2 * Wm.T).trace() + (v.T * v)[0, 0] + gamma * (Wm * Wm.T).trace()
+
+
+def _stationarity(st):
+    wsym = sp.symbols("w11 w12 w21 w22", real=True)
+    bsym = sp.symbols("b1 b2", real=True)
+    Wm, bm = sp.Matrix(2, 2, wsym), sp.Matrix(bsym)
+    L = sp.expand(_eq6_loss(Wm, bm))
+    varz = list(wsym) + list(bsym)
+    Wc, bc = _optimum(st, 2, _C2, _m2, {})
+    at = dict(zip(varz, list(Wc) + list(bc), strict=True))
+    res = {f"∂L/∂{v} at eq.8": sp.diff(L, v).xreplace(at) for v in varz}
+    # Hessian (constant): the Schur complement of the bias block must equal 2 s W*^{-1}; it is
+    # 2((1 − ᾱ + γ) I + ᾱ C) ≻ 0 for C ⪰ 0, so the stationary point is the unique minimum.
+    H = sp.hessian(L, varz)
+    row = [0, 1, 4]  # first row of W and b_1 (the rows of W decouple)
+    Hr = H.extract(row, row)
+    schur = Hr[:2, :2] - Hr[:2, 2:] * Hr[2:, :2] / Hr[2, 2]
+    target = 2 * s_t * Wc.inv()
+    for i in range(2):
+        for j in range(2):
+            res[f"Hessian Schur complement − 2 s W*^(-1) [{i}{j}]"] = schur[i, j] - target[i, j]
+    return res
+
+
+def _simplify(e):
+    return sp.simplify(sp.factor(sp.together(e)))
+
+
+def _equivalent_form(st):
+    Wc, _ = _optimum(st, 2, _C2, _m2, {gamma: c * abar})
+    z = (1 - abar) / abar + c
+    other = (s_t / abar) * (_C2 + z * sp.eye(2)).inv()
+    return {f"W*(γ = cᾱ) − (s/ᾱ)(C + zI)^(-1) [{i}{j}]": Wc[i, j] - other[i, j] for i in range(2) for j in range(2)}
+
+
+# -- Monte Carlo: least squares on explicitly sampled noise -------------------------------------------------
+def _ls_reference(ctx):
+    rng = ctx.rng("ls")
+    n_rep = ctx.pick(quick=1500, full=15000)  # noise draws per training sample per batch
+    n_batch = 20
+    out = []
+    for dim, n_samp, ab, cc in ctx.pick(quick=[(3, 4, 0.3, 0.0), (3, 5, 0.7, 1.0)],
+                                        full=[(3, 4, 0.3, 0.0), (3, 5, 0.7, 1.0), (5, 3, 0.9, 0.5), (5, 20, 0.05, 0.2)]):
+        x = rng.standard_normal((n_samp, dim)) * rng.uniform(0.5, 1.5, dim) + rng.uniform(-1, 1, dim)
+        g = cc * ab
+        est = []
+        for _ in range(n_batch):
+            X0 = np.repeat(x, n_rep, axis=0)
+            E = rng.standard_normal(X0.shape)
+            Xt = np.sqrt(ab) * X0 + np.sqrt(1 - ab) * E
+            Z = np.hstack([Xt, np.ones((Xt.shape[0], 1))])
+            P = np.diag([g] * dim + [0.0])
+            theta = np.linalg.solve(Z.T @ Z / Z.shape[0] + P, Z.T @ E / Z.shape[0])  # ridge LS for ε ≈ W x_t + b
+            est.append(np.concatenate([theta[:dim].T.ravel(), theta[dim]]))
+        est = np.array(est)
+        mean = x.mean(axis=0)
+        Cn = (x - mean).T @ (x - mean) / n_samp
+        out.append(({"d": dim, "N": n_samp, "alphabar": ab, "gamma": g}, Cn, mean, est.mean(axis=0),
+                    est.std(axis=0, ddof=1) / np.sqrt(n_batch), n_batch, n_rep * n_samp))
+    return out
+
+
+def _ls_compare(st, ref, ctx):
+    out = Outcome()
+    n_total = sum(r[1].shape[0] ** 2 + r[1].shape[0] for r in ref)
+    for params, Cn, mean, ls, se, n_batch, rows in ref:
+        Wn, bn = _numeric_optimum(st, Cn, mean, params["alphabar"], params["gamma"])
+        val = np.concatenate([Wn.ravel(), bn])
+        # batch-mean SE with Student-t quantile (n_batch − 1 dof) at the Bonferroni level;
+        # the least-squares ratio bias is O(d/rows) per batch (bias bound below)
+        z_norm = tolerance.bonferroni_z(n_total)
+        t_q = float(stats.t.ppf(1 - stats.norm.sf(z_norm), n_batch - 1))
+        bias = (params["d"] + 1) / rows * (np.abs(ls) + 1.0)
+        for k in range(val.size):
+            tol = t_q * se[k] + bias[k]
+            out.cases.append(Case({**params, "entry": k}, float(val[k]), float(ls[k]), float(tol)))
+    out.tolerance_model = ("Monte Carlo: Student-t(n_batch − 1) quantile at the Bonferroni level × batch-mean SE, "
+                           "+ O(d/n) least-squares bias bound")
+    out.measurements["batches"] = ref[0][5]
+    return out
+
+
+eq8 = Derivation(
+    id="eq.8",
+    title="Optimal affine denoiser W_t*, b_t*",
+    paper_ref=PaperRef("eq.8", "§3.1 Optimal linear denoiser", note="eq.5 defines the affine model"),
+    statement=statement,
+    display=[sp.Eq(sp.Symbol("W_t^*"), statement["W"]), sp.Eq(sp.Symbol("b_t^*"), statement["b"])],
+    variables=[
+        Variable(C, "empirical covariance", "C ⪰ 0"),
+        Variable(m, "empirical mean", "ℝ^d"),
+        Variable(abar, "ᾱ_t", "0 < ᾱ < 1"),
+        Variable(gamma, "ridge penalty γ_t (paper: c ᾱ_t)", "γ ≥ 0"),
+        Variable(c, "regularisation strength", "c ≥ 0"),
+    ],
+    assumptions=["loss eq.6 (exact noise average)", "C ⪰ 0 and γ ≥ 0 so that ᾱC + (1 − ᾱ + γ)I ≻ 0"],
+    checks=[
+        checks.symbolic("sympy: gradient of eq.6 vanishes; Hessian Schur complement = 2sW*^(-1) ≻ 0", _stationarity,
+                        simplify=_simplify),
+        checks.symbolic("sympy: γ = cᾱ form equals (s/ᾱ)(C + zI)^(-1)", _equivalent_form, simplify=_simplify),
+        checks.numeric("least squares on sampled noise", "montecarlo", _ls_compare, reference=_ls_reference,
+                       error_model="Monte Carlo: t-quantile × batch-mean SE (Bonferroni) + O(d/n) least-squares bias",
+                       description="ridge least squares ε ≈ W x_t + b over explicit noise draws, 20 independent batches"),
+    ],
+    mutants=[
+        Mutant("λ + 2c", "penalty counted twice: s(ᾱC + (1 − ᾱ + 2γ)I)^(-1)",
+               replace={"W": s_t * sp.Inverse(abar * C + (1 - abar + 2 * gamma) * I)}),
+        Mutant("b sign flipped", "b = +a W m", replace={"b": a_t * Wt * m}),
+        Mutant("missing s_t", "(ᾱC + (1 − ᾱ + γ)I)^(-1)", replace={"W": sp.Inverse(abar * C + (1 - abar + gamma) * I)}),
+        Mutant("a_t instead of ᾱ_t", "s(aC + (1 − ᾱ + γ)I)^(-1)",
+               replace={"W": s_t * sp.Inverse(a_t * C + (1 - abar + gamma) * I)}),
+    ],
+    claim_kind="exact",
+    regime="C ⪰ 0, 0 < ᾱ < 1, γ ≥ 0",
+)

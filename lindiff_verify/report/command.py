@@ -1,0 +1,55 @@
+"""``lindiff-verify report``: run derivations and write reports/index.html and reports/agreement.json.
+
+Exit status: 0 when every derivation agrees (inconclusive ones are allowed, and reported) and every figure
+rendered; 1 when any derivation disagrees or errors, or a figure failed; 2 on bad input (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import InputError
+
+__all__ = ["report"]
+
+
+@click.command("report")
+@click.argument("ids", nargs=-1)
+@click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for index.html and agreement.json (created if missing).")
+@click.option("--fidelity", type=click.Choice(["quick", "full"]), default="quick", show_default=True,
+              help="quick: small sizes, 30 digits; full: larger sizes, 50 digits, parallel across derivations.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random stream.")
+@click.option("--backend", type=click.Choice(["numpy", "cupy"]), default="numpy", show_default=True,
+              help="Array backend for array code (cupy needs a CUDA GPU).")
+@click.option("--derivations", "derivation_paths", multiple=True, type=click.Path(),
+              help="Extra derivation folder or .py file (repeatable), besides the built-in ones.")
+@click.option("--jobs", type=int, default=None,
+              help="Parallel workers across derivations [default: 1 for quick, all CPUs for full].")
+@click.option("--figures/--no-figures", default=True, show_default=True, help="Render derivations' figures.")
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
+def report(ids, out, fidelity, seed, backend, derivation_paths, jobs, figures, progress):
+    """Run the derivations IDS (all when none are given) and write an HTML report with its JSON twin."""
+    from .build import HTML_NAME, JSON_NAME, build_report, exit_status
+
+    try:
+        record = build_report(ids, out, seed=seed, fidelity=fidelity, backend=backend,
+                              derivation_paths=derivation_paths, jobs=jobs, progress=progress, figures=figures)
+    except InputError as exc:
+        click.echo(f"lindiff-verify report: {exc}", err=True)
+        sys.exit(2)
+    s = record["summary"]
+    line = (f"{s['agree']} agree, {s['disagree']} disagree, {s['inconclusive']} inconclusive, {s['error']} error; "
+            f"mutants killed {s['mutants_killed']}/{s['mutants']}; figures {s['figures']}"
+            + (f" ({s['figure_errors']} failed)" if s.get("figure_errors") else "")
+            + f"; {record['provenance']['seconds']:.1f} s")
+    click.echo(f"wrote {out}/{HTML_NAME} and {out}/{JSON_NAME}: {line}")
+    code = exit_status(record)
+    if code:
+        bad = [d["id"] for d in record["derivations"] if d["verdict"] in ("disagree", "error")]
+        bad += [f"{d['id']} figure {f['name']!r}" for d in record["derivations"] for f in d.get("figures", [])
+                if f.get("error")]
+        click.echo("not agreeing: " + ", ".join(bad), err=True)
+    sys.exit(code)

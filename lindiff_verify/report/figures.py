@@ -1,0 +1,91 @@
+"""Render a derivation's figures (registry.Figure) to inline images, headless (Agg), seeded through ctx.
+
+Each figure becomes a ``data:`` URI (SVG, or PNG when the SVG would be heavy) plus a metadata record for
+the JSON: name, title, seed, the random streams it drew and the qualified name of the generating function.
+A figure that raises is recorded with its error; the report goes on.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import time
+import traceback
+
+__all__ = ["render_figures", "render_figure", "qualified_name", "MAX_SVG_BYTES"]
+
+#: above this size an SVG (e.g. a dense scatter plot) is replaced by a PNG
+MAX_SVG_BYTES = 400_000
+PNG_DPI = 144
+_DERIV_MODULE = re.compile(r"^lindiff_verify\._derivations\.(?P<stem>.+)_[0-9a-f]{10}$")
+
+
+def _use_agg():
+    import matplotlib
+
+    if matplotlib.get_backend().lower() != "agg":
+        matplotlib.use("Agg", force=True)
+
+
+def qualified_name(fn) -> str:
+    """``module.qualname`` of a figure function; derivation modules are named by their file stem."""
+    mod = getattr(fn, "__module__", None) or "?"
+    m = _DERIV_MODULE.match(mod)
+    if m:
+        mod = "derivations." + m.group("stem")
+    return f"{mod}.{getattr(fn, '__qualname__', repr(fn))}"
+
+
+def _encode(fig) -> tuple[str, str, int]:
+    import matplotlib
+
+    with matplotlib.rc_context({"svg.hashsalt": "lindiff-verify", "svg.fonttype": "path"}):
+        buf = io.BytesIO()
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+        data = buf.getvalue()
+    if len(data) <= MAX_SVG_BYTES:
+        return "svg", "data:image/svg+xml;base64," + base64.b64encode(data).decode(), len(data)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=PNG_DPI, bbox_inches="tight", metadata={"Software": None})
+    data = buf.getvalue()
+    return "png", "data:image/png;base64," + base64.b64encode(data).decode(), len(data)
+
+
+def render_figure(derivation, figure, ctx) -> tuple[dict, str | None]:
+    """(metadata, data URI or None). The figure's context is ``ctx.scoped(id, "figure", name)``."""
+    _use_agg()
+    import matplotlib.figure
+    import matplotlib.pyplot as plt
+
+    fctx = ctx.scoped(derivation.id, "figure", figure.name)
+    n_before = len(fctx.seeds_used)
+    meta = {"name": figure.name, "title": figure.title, "caption": figure.caption,
+            "function": qualified_name(figure.make), "seed": ctx.seed}
+    t0 = time.perf_counter()
+    fig = None
+    try:
+        fig = figure.make(fctx)
+        if not isinstance(fig, matplotlib.figure.Figure):
+            raise TypeError(f"make() returned {type(fig).__name__}, expected a matplotlib.figure.Figure")
+        fmt, uri, size = _encode(fig)
+        meta.update({"format": fmt, "bytes": size, "error": None})
+    except Exception as exc:
+        uri = None
+        meta.update({"format": None, "error": f"{type(exc).__name__}: {exc}",
+                     "traceback": traceback.format_exc(limit=6)})
+    finally:
+        if fig is not None and hasattr(fig, "number"):
+            plt.close(fig)
+    meta["streams"] = [s["stream"] for s in fctx.seeds_used[n_before:]]
+    meta["seconds"] = round(time.perf_counter() - t0, 4)
+    return meta, uri
+
+
+def render_figures(derivation, ctx) -> tuple[list[dict], list[str | None]]:
+    metas, uris = [], []
+    for f in getattr(derivation, "figures", ()) or ():
+        m, u = render_figure(derivation, f, ctx)
+        metas.append(m)
+        uris.append(u)
+    return metas, uris

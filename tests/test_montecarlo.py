@@ -1,0 +1,98 @@
+"""Specification of the Monte Carlo engine: streamed batches, Chan merges, seeding, namespaces."""
+
+import numpy as np
+import pytest
+
+from lindiff_verify import montecarlo, samplers, schedules, tolerance
+from lindiff_verify.backend import cupy_available
+from lindiff_verify.errors import InputError
+from lindiff_verify.vp import make_grid
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_running_moments_equal_one_pass(full):
+    x = np.random.default_rng(0).normal(size=(1000, 3)) * [1.0, 2.0, 0.5] + [3.0, -1.0, 0.0]
+    acc = montecarlo.RunningMoments(full=full)
+    for chunk in np.array_split(x, [1, 10, 400, 401]):
+        acc.update(chunk)
+    np.testing.assert_allclose(acc.mean, x.mean(0), atol=1e-13)
+    ref = np.cov(x.T) if full else x.var(0, ddof=1)
+    np.testing.assert_allclose(acc.cov, ref, atol=1e-12)
+
+
+def _setup():
+    sch = schedules.constant(0.05, 20)
+    grid = make_grid(sch)
+    lam, m = np.array([0.1, 1.0, 4.0]), np.array([1.0, 0.0, -2.0])
+    return sch, grid, lam, m
+
+
+def test_reproducible_and_batches_independent():
+    sch, grid, lam, m = _setup()
+    eps = samplers.eigen_denoiser(grid, lam, m)
+    a = montecarlo.monte_carlo_moments("ddpm", sch, eps, 3, 3000, seed=7, batch_size=1000)
+    b = montecarlo.monte_carlo_moments("ddpm", sch, eps, 3, 3000, seed=7, batch_size=1000)
+    np.testing.assert_array_equal(a.mean, b.mean)
+    ss = np.random.default_rng(np.random.SeedSequence(7).spawn(3)[0]).standard_normal(3)
+    ss2 = np.random.default_rng(np.random.SeedSequence(7).spawn(3)[1]).standard_normal(3)
+    assert not np.allclose(ss, ss2)
+
+
+@pytest.mark.parametrize("name", ["ddpm", "ddpm_posterior", "euler_maruyama", "exponential_integrator", "ddim"])
+def test_mc_agrees_with_exact_law(name):
+    sch, grid, lam, m = _setup()
+    eps = samplers.eigen_denoiser(grid, lam, m, c=0.1)
+    r = montecarlo.monte_carlo_moments(name, sch, eps, 3, 20000, seed=1)
+    mean, var = samplers.exact_moments(name, lam, sch, mean_components=m, c=0.1)
+    tol_m = tolerance.monte_carlo(r.se_mean, 6).value
+    tol_v = tolerance.monte_carlo(r.se_var, 6).value
+    assert np.all(np.abs(r.mean - mean) <= tol_m)
+    assert np.all(np.abs(r.var - var) <= tol_v)
+
+
+def test_matrix_denoiser_is_eq8():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(5, 4))
+    C, mvec = np.cov(X.T, bias=True), X.mean(0)
+    grid = make_grid(schedules.linear(num_train_timesteps=10))
+    den = montecarlo.MatrixDenoiser(grid, C, mvec, c=0.2)
+    k = 4
+    ab = grid.alphabar[k]
+    W = np.sqrt(1 - ab) * np.linalg.inv(ab * (C + 0.2 * np.eye(4)) + (1 - ab) * np.eye(4))
+    x = rng.normal(size=(2, 4))
+    np.testing.assert_allclose(den(x, k), (x - np.sqrt(ab) * mvec) @ W.T, atol=1e-12)
+
+
+def test_bad_input():
+    sch, grid, lam, m = _setup()
+    eps = samplers.eigen_denoiser(grid, lam, m)
+    with pytest.raises(InputError) as e:
+        montecarlo.monte_carlo_moments("nope", sch, eps, 3, 100, seed=0)
+    assert e.value.parameter == "sampler"
+    with pytest.raises(InputError) as e:
+        montecarlo.monte_carlo_moments("ddpm", sch, eps, 3, 1, seed=0)
+    assert e.value.parameter == "n_paths"
+
+
+def test_array_api_strict_namespace():
+    xs = pytest.importorskip("array_api_strict")
+    sch, grid, lam, m = _setup()
+    eps = samplers.eigen_denoiser(grid, lam, m)
+    a = montecarlo.monte_carlo_moments("ddpm", sch, eps, 3, 500, seed=2, batch_size=200, xp=xs)
+    b = montecarlo.monte_carlo_moments("ddpm", sch, eps, 3, 500, seed=2, batch_size=200)
+    np.testing.assert_allclose(a.mean, b.mean, atol=1e-12)
+
+
+@pytest.mark.gpu
+def test_cupy_matches_exact_law():
+    ok, why = cupy_available()
+    if not ok:
+        pytest.skip(why)
+    import array_api_compat.cupy as cxp
+
+    sch, grid, lam, m = _setup()
+    eps = samplers.eigen_denoiser(grid, lam, m)
+    r = montecarlo.monte_carlo_moments("ddpm", sch, eps, 3, 100000, seed=3, xp=cxp)
+    mean, var = samplers.exact_moments("ddpm", lam, sch, mean_components=m)
+    assert np.all(np.abs(r.mean - mean) <= tolerance.monte_carlo(r.se_mean, 6).value)
+    assert np.all(np.abs(r.var - var) <= tolerance.monte_carlo(r.se_var, 6).value)

@@ -1,0 +1,131 @@
+"""Specification of lindiff_verify.samplers: the exact law of DDPM/DDIM/SDE/ODE samplers with the eq.8 denoiser."""
+
+import numpy as np
+import pytest
+
+from lindiff_verify import samplers, schedules
+from lindiff_verify.errors import InputError
+from lindiff_verify.vp import VPSchedule, discrete_grid, vp_grid
+
+LAMS = np.array([0.0, 1e-3, 0.3, 1.0, 3.0, 10.0])
+MEANS = np.array([0.0, 1.0, -2.0, 0.5, 3.0, -1.0])
+
+
+def test_one_step_by_hand():
+    # T = 1, β = 1/2, λ = 2, m = 1: ᾱ_1 = 1/2, v = 3/2, A = (1 − 1/3)/√(1/2) = 2√2/3, B = β a m/(v√(1 − β)) = 1/3
+    sch = schedules.constant(0.5, 1)
+    mean, var = samplers.exact_moments("ddpm", [2.0], sch, mean_components=[1.0])
+    assert mean[0] == pytest.approx(1 / 3, rel=1e-14)
+    assert var[0] == pytest.approx(8 / 9 + 1 / 2, rel=1e-14)
+    # DDIM: x0 = (x − s ε)/a, x' = x0 (ᾱ_0 = 1): x' = (x − (x − a m)/(2v)... ) = x(1 − 1/3)/√(1/2) + 1/3
+    mean, var = samplers.exact_moments("ddim", [2.0], sch, mean_components=[1.0])
+    assert mean[0] == pytest.approx(1 / 3, rel=1e-14)
+    assert var[0] == pytest.approx(8 / 9, rel=1e-14)
+
+
+@pytest.mark.parametrize("variance,name", [("beta", "ddpm"), ("beta_tilde", "ddpm_posterior")])
+def test_generic_step_equals_written_out_recursion(variance, name):
+    sch = schedules.linear()
+    a = samplers.ddpm_moments(LAMS, sch, c=0.2, mean_components=MEANS, variance=variance)
+    b = samplers.exact_moments(name, LAMS, sch, c=0.2, mean_components=MEANS)
+    np.testing.assert_allclose(a[0], b[0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(a[1], b[1], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["ddpm", "ddpm_posterior"])
+@pytest.mark.parametrize("sch", [schedules.linear(), schedules.constant(0.02, 100), schedules.cosine(200)])
+def test_discrete_mean_is_continuous_mean_and_variance_gap_is_closed_bias(name, sch):
+    # telescoping v_t − β_t = v_{t−1}(1 − β_t): the discrete DDPM mean equals the C.9 mean for any σ_t
+    mean, var = samplers.exact_moments(name, LAMS, sch, mean_components=MEANS, c=0.1)
+    cm, cv = samplers.continuous_moments(LAMS, sch.alphas_cumprod[-1], mean_components=MEANS, c=0.1)
+    np.testing.assert_allclose(mean, cm, atol=1e-11)
+    D = samplers.ddpm_variance_bias(LAMS, sch, c=0.1, variance="beta" if name == "ddpm" else "beta_tilde")
+    np.testing.assert_allclose(var, cv + D, atol=1e-11)
+
+
+def test_small_lambda_gap_is_beta_1():
+    sch = schedules.linear()
+    _, var = samplers.exact_moments("ddpm", [0.0], sch)
+    _, cv = samplers.continuous_moments([0.0], sch.alphas_cumprod[-1])
+    assert var[0] - cv[0] == pytest.approx(sch.betas[0], rel=1e-6)
+
+
+def test_c9_closed_form_by_hand():
+    # C.9 at λ = 1: variance 1 for any ᾱ_T; mean m(1 − ᾱ_T)
+    mean, var = samplers.continuous_moments([1.0], 0.25, mean_components=[2.0])
+    assert var[0] == pytest.approx(1.0)
+    assert mean[0] == pytest.approx(2.0 * 0.75)
+    # probability-flow ODE: mean m(1 − √(ᾱ_T λ/v_T)), variance λ/v_T; λ = 4, ᾱ_T = 0.25: v_T = 1.75
+    mean, var = samplers.continuous_moments([4.0], 0.25, mean_components=[1.0], kind="ode")
+    assert var[0] == pytest.approx(4 / 1.75)
+    assert mean[0] == pytest.approx(1 - np.sqrt(1 / 1.75))
+
+
+@pytest.mark.parametrize("name,order", [("ddpm", 1), ("ddim", 1), ("euler_maruyama", 1), ("euler", 1), ("heun", 2),
+                                        ("exponential_integrator", 1), ("ddpm_posterior", 1)])
+def test_vp_samplers_converge_to_continuous_law(name, order):
+    vp = VPSchedule()
+    lam = LAMS[1:]
+    kind = samplers.CONTINUOUS_KIND[name]
+    cm, cv = samplers.continuous_moments(lam, vp.alphabar(1.0), vp.alphabar(1e-3), kind=kind, mean_components=MEANS[1:])
+    errs = []
+    for K in (200, 400, 800):
+        m_, v_ = samplers.exact_moments(name, lam, vp, num_steps=K, t_stop=1e-3, mean_components=MEANS[1:])
+        errs.append(max(np.abs(m_ - cm).max(), np.abs(v_ - cv).max()))
+    ratio = errs[1] / errs[2]
+    assert 2**order * 0.8 < ratio < 2**order * 1.25
+
+
+def test_distances():
+    mu, var = np.array([0.0, 1.0]), np.array([1.0, 2.0])
+    assert samplers.kl_divergence(mu, var, mu, var) == 0.0
+    assert samplers.wasserstein2(mu, var, mu, var) == 0.0
+    # eq.11, one direction: ½[σ0/σs − 1 + ln σs − ln σ0 + (m_s − μ0)²/σs]
+    assert samplers.kl_divergence([0.0], [1.0], [1.0], [2.0]) == pytest.approx(0.5 * (0.5 - 1 + np.log(2) + 0.5))
+    assert samplers.wasserstein2([0.0], [1.0], [3.0], [4.0]) == pytest.approx(np.sqrt(9 + 1))
+    law = samplers.exact_law("ddpm", [1.0, 2.0], schedules.linear(), mean_components=[0.0, 1.0])
+    assert law.kl_from([0.0, 1.0], [1.0, 2.0]) < 1e-3
+
+
+@pytest.mark.parametrize("kwargs,param", [
+    ({"eigvals": [1.0, -0.5]}, "eigvals"),
+    ({"eigvals": [1.0, np.nan]}, "eigvals"),
+    ({"eigvals": [1.0, np.inf]}, "eigvals"),
+    ({"sampler": "ddpm_fast"}, "sampler"),
+    ({"t_stop": 1000}, "t_stop"),
+    ({"t_stop": -1}, "t_stop"),
+    ({"c": -0.1}, "c"),
+])
+def test_bad_input_discrete(kwargs, param):
+    args = {"sampler": "ddpm", "eigvals": [1.0], "schedule": schedules.linear()}
+    args.update(kwargs)
+    with pytest.raises(InputError) as e:
+        samplers.exact_moments(args.pop("sampler"), args.pop("eigvals"), args.pop("schedule"), **args)
+    assert e.value.parameter == param
+
+
+@pytest.mark.parametrize("kwargs,param", [({"num_steps": 0}, "num_steps"), ({"t_stop": 1.0}, "t_stop"),
+                                          ({"t_stop": -0.1}, "t_stop"), ({"t_stop": float("nan")}, "t_stop"),
+                                          ({"num_steps": None}, "num_steps")])
+def test_bad_input_vp(kwargs, param):
+    args = {"num_steps": 10, **kwargs}
+    with pytest.raises(InputError) as e:
+        samplers.exact_moments("heun", [1.0], VPSchedule(), **args)
+    assert e.value.parameter == param
+
+
+def test_grids():
+    g = discrete_grid(schedules.linear(num_train_timesteps=10), t_stop=3)
+    assert g.num_steps == 7 and g.t[0] == 3
+    g = vp_grid(VPSchedule(), 5, 0.1)
+    assert g.num_steps == 5 and g.alphabar[-1] == pytest.approx(np.exp(-(0.1 + 9.95)))
+
+
+def test_step_runs_under_array_api_strict():
+    xs = pytest.importorskip("array_api_strict")
+    g = discrete_grid(schedules.constant(0.1, 5))
+    eps = samplers.eigen_denoiser(g, [0.5, 2.0], [1.0, -1.0])
+    x = xs.asarray(np.ones((3, 2)))
+    y = samplers.step("ddpm", g, 5, x, eps, xs.zeros((3, 2), dtype=xs.float64))
+    ref = samplers.step("ddpm", g, 5, np.ones((3, 2)), eps, np.zeros((3, 2)))
+    np.testing.assert_allclose(np.asarray(y), ref)
