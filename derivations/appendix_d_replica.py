@@ -683,8 +683,9 @@ def _d15_mp_compare(st, ref, ctx):
             _, href = ref[(name, a, zv)]
             am, zm = mpmath.mpf(a), mpmath.mpf(zv)
             H = lambda zt: zt - fp(am, _avg_mp(st["zeta_summand"], (zeta, z), sp_m, w_m, zt, zm))
-            Hf = lambda x: float(H(mpmath.mpf(x)))
-            roots = _real_roots(Hf, 1e-14, 1.5)
+            fpf = _lam((alpha, A), st["zeta_fixed_point"], "numpy")
+            Hf = lambda x: x - float(fpf(a, _avg_np(st["zeta_summand"], (zeta, z), spec, wts, x, zv).real))
+            roots = _real_roots(Hf, 1e-14, 1.5, n=300)
             p = {"spectrum": name, "alpha": a, "z": zv}
             tol = tolerance.precision(ctx.dps).value
             if not roots:

@@ -7,7 +7,6 @@ Known-mean variant (C = (1/N) Σ x xᵀ, m = 0): the same formula holds for the 
 The loss is summed over the d output directions (not divided by d); one timestep.
 """
 
-import itertools
 
 import numpy as np
 import sympy as sp

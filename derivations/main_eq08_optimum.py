@@ -35,7 +35,11 @@ def _explicit(expr, n, mats, scalars):
         shape = tuple(n if s == d else s for s in sym.shape)
         rep[sp.MatrixSymbol(sym.name, *shape)] = sp.ImmutableMatrix(val)
     rep.update(scalars)
-    return e.xreplace(rep).doit()
+    e = e.xreplace(rep)
+    # explicit inverse by the adjugate (cheap for small n, no simplification of rational entries)
+    e = e.replace(lambda u: isinstance(u, sp.Inverse),
+                  lambda u: (lambda M: sp.ImmutableMatrix(M.adjugate() / M.det()))(sp.ImmutableMatrix(u.arg.doit())))
+    return e.doit()
 
 
 def _optimum(st, n, Cm, mm, scalars):
@@ -72,21 +76,30 @@ def _stationarity(st):
     Wc, bc = _optimum(st, 2, _C2, _m2, {})
     at = dict(zip(varz, list(Wc) + list(bc), strict=True))
     res = {f"∂L/∂{v} at eq.8": sp.diff(L, v).xreplace(at) for v in varz}
-    # Hessian (constant): the Schur complement of the bias block must equal 2 s W*^{-1}; it is
+    # Hessian (constant): the Schur complement S of the bias block must satisfy S W* = 2 s I; S is
     # 2((1 − ᾱ + γ) I + ᾱ C) ≻ 0 for C ⪰ 0, so the stationary point is the unique minimum.
     H = sp.hessian(L, varz)
     row = [0, 1, 4]  # first row of W and b_1 (the rows of W decouple)
     Hr = H.extract(row, row)
     schur = Hr[:2, :2] - Hr[:2, 2:] * Hr[2:, :2] / Hr[2, 2]
-    target = 2 * s_t * Wc.inv()
+    prod = schur * Wc - 2 * s_t * sp.eye(2)
     for i in range(2):
         for j in range(2):
-            res[f"Hessian Schur complement − 2 s W*^(-1) [{i}{j}]"] = schur[i, j] - target[i, j]
+            res[f"Hessian Schur complement · W* − 2 s I [{i}{j}]"] = prod[i, j]
     return res
 
 
 def _simplify(e):
-    return sp.simplify(sp.factor(sp.together(e)))
+    """Exact test at one rational point first (ᾱ = 9/25 makes √ᾱ, √(1 − ᾱ) rational): a nonzero value proves
+    the residual is not identically 0 and is returned as is; otherwise the residual is simplified exactly."""
+    pt = {abar: sp.Rational(9, 25), gamma: sp.Rational(2, 7), c: sp.Rational(3, 11)}
+    pt.update({sym: sp.Rational(k + 2, 3 + k) for k, sym in enumerate(sorted(e.free_symbols - set(pt), key=str))})
+    pt[_c[1]] = sp.Rational(1, 5)  # keep the 2×2 C positive definite at the test point
+    v = sp.nsimplify(e.xreplace(pt)) if e.free_symbols else e
+    v = sp.cancel(sp.together(v))
+    if v != 0:
+        return v
+    return sp.cancel(sp.together(e))
 
 
 def _equivalent_form(st):
@@ -158,7 +171,7 @@ eq8 = Derivation(
     ],
     assumptions=["loss eq.6 (exact noise average)", "C ⪰ 0 and γ ≥ 0 so that ᾱC + (1 − ᾱ + γ)I ≻ 0"],
     checks=[
-        checks.symbolic("sympy: gradient of eq.6 vanishes; Hessian Schur complement = 2sW*^(-1) ≻ 0", _stationarity,
+        checks.symbolic("sympy: gradient of eq.6 vanishes; Hessian Schur complement · W* = 2sI (≻ 0)", _stationarity,
                         simplify=_simplify),
         checks.symbolic("sympy: γ = cᾱ form equals (s/ᾱ)(C + zI)^(-1)", _equivalent_form, simplify=_simplify),
         checks.numeric("least squares on sampled noise", "montecarlo", _ls_compare, reference=_ls_reference,

@@ -157,6 +157,8 @@ def cifar10_spectrum(path=None) -> np.ndarray:
     if p is None:
         raise InputError("path", "no CIFAR-10 spectrum file found",
                          "a path to cifar10_spectrum.npy (or set $LINDIFF_VERIFY_CIFAR10_SPECTRUM)")
+    if not p.is_file():
+        raise InputError("path", f"{str(p)!r} is not a file", "an existing cifar10_spectrum.npy")
     raw = validate.finite_array("spectrum", np.load(p, allow_pickle=False) if p.suffix == ".npy" else np.loadtxt(p))
     return from_file(p, negative_tol=1e-6 * max(float(np.max(raw)), 0.0))
 

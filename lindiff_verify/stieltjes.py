@@ -304,20 +304,27 @@ def _stieltjes_upper(wu, sig, w, n):
 
 
 def _continuation(wu, sig, w, n, levels=40):
-    """Solve at x + iY for Y decreasing geometrically to the target Im, Newton-continuing the solution."""
+    """Solve at x + iY for Y decreasing geometrically to the target Im, Newton-continuing the solution.
+
+    Intermediate levels need not reach the rounding level (they only seed the next); the final solution is
+    validated by the caller's residual check."""
     scale = float(sig.max()) * (1 + np.sqrt(float(w.sum()) / n)) ** 2 + np.abs(wu.real)
-    heights = np.geomspace(10 * scale[:, None] + wu.imag[:, None], wu.imag[:, None], levels, axis=1)[..., 0]
+    heights = np.stack([np.geomspace(10 * s + y, y, levels) for s, y in zip(scale, wu.imag)])
     kappa = None
     for j in range(levels):
         zc = -(wu.real + 1j * heights[:, j])
         if kappa is None:
-            kappa, left = _kappa_complex(zc, sig, w, n)
+            kappa, _ = _kappa_complex(zc, sig, w, n)
         else:
-            kappa, left = _newton_from(kappa, zc, sig, w, n)
-    if left.size:
-        raise ConvergenceError(f"stieltjes continuation did not converge at z = {wu[left[0]]!r} for the "
-                               f"{_summary(sig, w, n)}")
+            kappa, _ = _newton_from(kappa, zc, sig, w, n)
     return kappa
+
+
+def _residual_ok(kappa, zc, sig, w, n, factor=1e3):
+    r = sig[None, :] / (sig[None, :] + kappa[:, None])
+    resid = np.abs(kappa * (1.0 - (r @ w) / n) - zc)
+    scale = np.abs(zc) + np.abs(kappa) * (1 + float(w.sum()) / n)
+    return resid <= factor * _EPS * scale
 
 
 def _newton_from(kappa0, zc, sig, w, n, max_iter=100):
@@ -411,6 +418,11 @@ def spectral_density(x, spectrum, n_samples, *, multiplicities=None, eta=None):
     if np.any(pos):
         wu = flat[pos] + 1j * eta
         kappa = _continuation(wu, sig, w, n, levels=30)
+        ok = _residual_ok(kappa, -wu, sig, w, n) & (kappa.imag <= 0)
+        if not np.all(ok):
+            i = int(np.flatnonzero(~ok)[0])
+            raise ConvergenceError(f"spectral_density did not converge at x = {flat[pos][i]!r} for the "
+                                   f"{_summary(sig, w, n)}")
         g = _g_from_kappa(kappa, -wu, sig, w)
         # remove the η-smeared image of the point mass at 0 (a Lorentzian of weight m0)
         m0 = max(0.0, 1.0 - n / float(w.sum()))

@@ -169,11 +169,18 @@ def laguerre_tridiagonal(m: int, p: int, *, rng, batch: int = 1):
 
 def _tridiagonal_eigvalsh(diag, off, xp):
     if is_numpy_namespace(xp):
-        from scipy.linalg import eigvalsh_tridiagonal
+        from scipy.linalg.lapack import dsterf  # root-free QL/QR, eigenvalues only, O(d²)
 
+        if diag.shape[1] == 1:  # 1 × 1: the eigenvalue is the entry
+            return diag.copy()
         out = np.empty_like(diag)
         for k in range(diag.shape[0]):
-            out[k] = eigvalsh_tridiagonal(diag[k], off[k], lapack_driver="stemr") if diag.shape[1] > 1 else diag[k]
+            ev, info = dsterf(diag[k], off[k])
+            if info != 0:
+                from .errors import ConvergenceError
+
+                raise ConvergenceError(f"dsterf failed (info = {info}) on a Laguerre tridiagonal of size {diag.shape[1]}")
+            out[k] = np.sort(ev)
         return out
     # other namespaces: the dense tridiagonal matrix, batched eigensolve on the device
     m = diag.shape[1]

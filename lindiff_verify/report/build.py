@@ -12,20 +12,25 @@ import datetime as _dt
 import json
 import math
 import os
+import signal
 import sys
-import tempfile
+import threading
 import time
+import traceback
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..context import FIDELITIES, Context
 from ..errors import InputError
-from ..registry import SECTIONS, Derivation, discover
+from ..registry import (Derivation, Registry, _derivations_in, _load_module,
+                        default_derivation_paths)
 from ..runner import SCHEMA, error_record, provenance, run_derivation, summarize
-from .figures import render_figures
+from .atomic import write_text_atomic
+from .figures import qualified_name, render_figure
 
-__all__ = ["collect", "build_report", "write_atomic", "exit_status", "ReportData", "HTML_NAME", "JSON_NAME"]
+__all__ = ["discover_tolerant", "collect", "build_report", "write_atomic", "exit_status", "ReportData", "HTML_NAME", "JSON_NAME"]
 
 HTML_NAME = "index.html"
 JSON_NAME = "agreement.json"
@@ -68,15 +73,50 @@ def _try(fn):
         return None
 
 
-def _one(d: Derivation, seed: int, fidelity: str, backend: str, figures: bool) -> tuple[dict, dict]:
+class DerivationTimeout(BaseException):
+    """A derivation (or figure) ran past ``--timeout``; a BaseException so that no check swallows it."""
+
+
+@contextmanager
+def _time_limit(seconds: float | None, what: str):
+    """Raise DerivationTimeout after ``seconds`` of wall time (SIGALRM: main thread on POSIX; else no limit)."""
+    if not seconds or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def _alarm(signum, frame):
+        raise DerivationTimeout(f"{what} ran longer than {seconds:g} s (--timeout)")
+
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _one(d: Derivation, seed: int, fidelity: str, backend: str, figures: bool,
+         timeout: float | None = None) -> tuple[dict, dict]:
     """Run one derivation (checks, mutants, figures): its JSON record and its page view."""
     ctx = Context(seed=seed, fidelity=fidelity, backend=backend)
     try:
-        rec = run_derivation(d, ctx)
-    except Exception as exc:
+        with _time_limit(timeout, d.id):
+            rec = run_derivation(d, ctx)
+    except (Exception, DerivationTimeout) as exc:
         rec = error_record(d, exc)
     view = _try(lambda: _view(d)) or {"display": [], "statement": [], "variables": []}
-    metas, uris = render_figures(d, ctx) if figures else ([], [])
+    metas, uris = [], []
+    for f in (getattr(d, "figures", ()) or ()) if figures else ():
+        try:
+            with _time_limit(timeout, f"{d.id} figure {f.name!r}"):
+                m, u = render_figure(d, f, ctx)
+        except DerivationTimeout as exc:
+            m = {"name": f.name, "title": f.title, "caption": f.caption, "function": qualified_name(f.make),
+                 "seed": seed, "format": None, "error": f"{type(exc).__name__}: {exc}", "streams": []}
+            u = None
+        metas.append(m)
+        uris.append(u)
     rec["figures"] = metas
     rec["statement_latex"] = view.get("display_latex") or []
     view["figure_uris"] = uris
@@ -86,31 +126,58 @@ def _one(d: Derivation, seed: int, fidelity: str, backend: str, figures: bool) -
 _WORKER_REGISTRY: dict = {}
 
 
-def _worker(did: str, paths: tuple[str, ...], seed: int, fidelity: str, backend: str, figures: bool):
+def _worker(did: str, paths: tuple[str, ...], include_builtin: bool, seed: int, fidelity: str, backend: str,
+            figures: bool, timeout: float | None = None):
     """joblib task: re-discover the derivations from the same paths (cached per worker), run one by id."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
-    reg = _WORKER_REGISTRY.get(paths)
-    if reg is None:
-        reg = _WORKER_REGISTRY[paths] = discover(paths)
-    rec, view = _one(reg[did], seed, fidelity, backend, figures)
+    key = (paths, include_builtin)
+    if key not in _WORKER_REGISTRY:
+        _WORKER_REGISTRY[key] = discover_tolerant(paths, include_builtin=include_builtin)[0]
+    rec, view = _one(_WORKER_REGISTRY[key][did], seed, fidelity, backend, figures, timeout)
     return did, rec, view
 
 
-def _discover(paths: Sequence[str | os.PathLike]):
-    try:
-        return discover(paths)
-    except InputError:
-        raise
-    except Exception as exc:  # a derivation file that does not import is an input problem
-        raise InputError("derivations", f"loading failed with {type(exc).__name__}: {exc}",
-                         "derivation files that import cleanly") from exc
+def _files(paths: Sequence[Path]) -> list[Path]:
+    out = []
+    for p in paths:
+        if not p.exists():
+            raise InputError("derivations path", f"{str(p)!r} does not exist", "an existing folder or .py file")
+        out += [p] if p.is_file() else sorted(f for f in p.glob("*.py") if not f.name.startswith("_"))
+    return out
+
+
+def discover_tolerant(extra_paths: Sequence[str | os.PathLike] = (), *, include_builtin: bool = True
+                      ) -> tuple[Registry, list[dict]]:
+    """Like ``registry.discover``, but a file that fails to import becomes a load error (file, error)
+    instead of sinking every other derivation. Duplicate ids are still an InputError."""
+    paths = (default_derivation_paths() if include_builtin else []) + [Path(p) for p in extra_paths]
+    reg, errors = Registry(), []
+    for f in _files(paths):
+        try:
+            module = _load_module(f)
+        except Exception as exc:
+            errors.append({"file": str(f), "error": f"{type(exc).__name__}: {exc}",
+                           "traceback": traceback.format_exc(limit=4)})
+            continue
+        for d in _derivations_in(module):
+            if d.source is None:
+                d.source = str(f)
+            reg.add(d)
+    return reg, errors
+
+
+def _load_error_record(err: dict) -> dict:
+    stem = Path(err["file"]).stem
+    return {"id": f"load:{stem}", "title": f"{Path(err['file']).name} failed to load", "paper_ref": "",
+            "section": "X", "claim_kind": "exact", "verdict": "error", "error": err["error"],
+            "traceback": err["traceback"], "source": err["file"], "checks": [], "mutants": [], "figures": []}
 
 
 def collect(ids: Sequence[str] | None = None, *, seed: int = 0, fidelity: str = "quick", backend: str = "numpy",
             derivation_paths: Sequence[str | os.PathLike] = (), jobs: int | None = None, progress: bool = True,
-            figures: bool = True) -> ReportData:
+            figures: bool = True, include_builtin: bool = True, timeout: float | None = None) -> ReportData:
     """Run the selected derivations (all when ``ids`` is empty) and render their figures."""
     ctx = Context(seed=seed, fidelity=fidelity, backend=backend)  # validates seed, fidelity, backend names
     if backend != "numpy":
@@ -119,9 +186,20 @@ def collect(ids: Sequence[str] | None = None, *, seed: int = 0, fidelity: str = 
         jobs = (os.cpu_count() or 1) if fidelity == "full" else 1
     if not isinstance(jobs, int) or jobs < 1:
         raise InputError("jobs", f"is {jobs!r}", "an integer ≥ 1")
+    if timeout is not None and not (timeout >= 0 and math.isfinite(timeout)):
+        raise InputError("timeout", f"is {timeout!r}", "seconds ≥ 0 (0: no limit)")
     paths = tuple(str(Path(p).resolve()) for p in derivation_paths)
-    reg = _discover(paths)
-    selected = reg.select(list(ids) if ids else None)
+    reg, load_errors = discover_tolerant(paths, include_builtin=include_builtin)
+    try:
+        selected = reg.select(list(ids) if ids else None)
+    except InputError as exc:
+        if load_errors:
+            why = "; ".join(f"{Path(e['file']).name}: {e['error']}" for e in load_errors)
+            raise InputError(exc.parameter, f"{exc.problem} (files that failed to load: {why})", exc.allowed) from exc
+        raise
+    if ids and load_errors and progress:
+        for e in load_errors:
+            print(f"warning: {e['file']} failed to load: {e['error']}", file=sys.stderr)
     jobs = min(jobs, max(len(selected), 1))
 
     from tqdm import tqdm
@@ -134,13 +212,13 @@ def collect(ids: Sequence[str] | None = None, *, seed: int = 0, fidelity: str = 
         if jobs == 1:
             for d in selected:
                 bar.set_postfix_str(d.id)
-                results[d.id] = _one(d, seed, fidelity, backend, figures)
+                results[d.id] = _one(d, seed, fidelity, backend, figures, timeout)
                 bar.update()
         else:
             from joblib import Parallel, delayed
 
             os.environ.setdefault("MPLBACKEND", "Agg")
-            tasks = (delayed(_worker)(d.id, paths, seed, fidelity, backend, figures) for d in selected)
+            tasks = (delayed(_worker)(d.id, paths, include_builtin, seed, fidelity, backend, figures, timeout) for d in selected)
             for did, rec, view in Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks):
                 results[did] = (rec, view)
                 bar.set_postfix_str(did)
@@ -148,15 +226,18 @@ def collect(ids: Sequence[str] | None = None, *, seed: int = 0, fidelity: str = 
     finally:
         bar.close()
     records = [results[d.id][0] for d in selected]
+    if not ids:  # a file that does not import is an error of the whole run: show it as a card
+        records += [_load_error_record(e) for e in load_errors]
     views = {d.id: results[d.id][1] for d in selected}
     summary = summarize(records)
     figs = [f for r in records for f in r.get("figures", [])]
     summary["figures"] = len(figs)
     summary["figure_errors"] = sum(1 for f in figs if f.get("error"))
     prov = provenance(ctx)
-    prov.update({"seconds": round(time.perf_counter() - t0, 3), "jobs": jobs,
+    prov.update({"seconds": round(time.perf_counter() - t0, 3), "jobs": jobs, "timeout": timeout or None,
                  "generated": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
-                 "derivation_paths": list(paths)})
+                 "derivation_paths": list(paths), "include_builtin": include_builtin,
+                 "load_errors": [{"file": e["file"], "error": e["error"]} for e in load_errors]})
     record = {"schema": SCHEMA, "provenance": prov, "derivations": records, "summary": summary}
     return ReportData(_json_safe(record), views)
 
@@ -173,33 +254,21 @@ def _json_safe(v):
 
 
 def exit_status(record: dict) -> int:
-    """0 when every derivation agrees or is inconclusive and every figure rendered; 1 otherwise."""
+    """0 when every derivation agrees or is inconclusive, every mutant is killed and every figure rendered;
+    1 otherwise (a surviving mutant is a defective check)."""
     s = record["summary"]
-    return 1 if (s["disagree"] or s["error"] or s.get("figure_errors")) else 0
+    return 1 if (s["disagree"] or s["error"] or s.get("figure_errors") or s["mutants_killed"] < s["mutants"]) else 0
 
 
 def write_atomic(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to a temporary file beside ``path``, fsync, then ``os.replace`` it over ``path``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    write_text_atomic(path, text)
 
 
 def build_report(ids: Sequence[str] | None = None, out: str | os.PathLike = "reports", *, seed: int = 0,
                  fidelity: str = "quick", backend: str = "numpy", derivation_paths: Sequence[str | os.PathLike] = (),
-                 jobs: int | None = None, progress: bool = True, figures: bool = True) -> dict:
+                 jobs: int | None = None, progress: bool = True, figures: bool = True,
+                 include_builtin: bool = True, timeout: float | None = None) -> dict:
     """Run, render and write ``out/index.html`` and ``out/agreement.json``; returns the agreement record."""
     if fidelity not in FIDELITIES:
         raise InputError("fidelity", f"is {fidelity!r}", ", ".join(FIDELITIES))
@@ -207,7 +276,7 @@ def build_report(ids: Sequence[str] | None = None, out: str | os.PathLike = "rep
     if out.exists() and not out.is_dir():
         raise InputError("out", f"{str(out)!r} is a file", "a folder (created if missing)")
     data = collect(ids, seed=seed, fidelity=fidelity, backend=backend, derivation_paths=derivation_paths,
-                   jobs=jobs, progress=progress, figures=figures)
+                   jobs=jobs, progress=progress, figures=figures, include_builtin=include_builtin, timeout=timeout)
     from .render import render_html
 
     page = render_html(data)  # everything is rendered before anything is written
@@ -217,5 +286,3 @@ def build_report(ids: Sequence[str] | None = None, out: str | os.PathLike = "rep
     write_atomic(out / HTML_NAME, page)
     return data.record
 
-
-SECTION_TITLES = SECTIONS

@@ -1,7 +1,8 @@
 """``lindiff-verify report``: run derivations and write reports/index.html and reports/agreement.json.
 
-Exit status: 0 when every derivation agrees (inconclusive ones are allowed, and reported) and every figure
-rendered; 1 when any derivation disagrees or errors, or a figure failed; 2 on bad input (one line on stderr).
+Exit status: 0 when every derivation agrees (inconclusive ones are allowed, and reported), every mutant is
+killed and every figure rendered; 1 when any derivation disagrees or errors, a mutant survives or a figure
+failed; 2 on bad input (one line on stderr).
 """
 
 from __future__ import annotations
@@ -26,17 +27,22 @@ __all__ = ["report"]
               help="Array backend for array code (cupy needs a CUDA GPU).")
 @click.option("--derivations", "derivation_paths", multiple=True, type=click.Path(),
               help="Extra derivation folder or .py file (repeatable), besides the built-in ones.")
+@click.option("--builtin/--no-builtin", "include_builtin", default=True, show_default=True,
+              help="Include the built-in derivations (--no-builtin: only those under --derivations).")
 @click.option("--jobs", type=int, default=None,
               help="Parallel workers across derivations [default: 1 for quick, all CPUs for full].")
+@click.option("--timeout", type=float, default=None,
+              help="Seconds one derivation (and each figure) may run before it is recorded as an error [default: no limit].")
 @click.option("--figures/--no-figures", default=True, show_default=True, help="Render derivations' figures.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
-def report(ids, out, fidelity, seed, backend, derivation_paths, jobs, figures, progress):
+def report(ids, out, fidelity, seed, backend, derivation_paths, include_builtin, jobs, timeout, figures, progress):
     """Run the derivations IDS (all when none are given) and write an HTML report with its JSON twin."""
     from .build import HTML_NAME, JSON_NAME, build_report, exit_status
 
     try:
         record = build_report(ids, out, seed=seed, fidelity=fidelity, backend=backend,
-                              derivation_paths=derivation_paths, jobs=jobs, progress=progress, figures=figures)
+                              derivation_paths=derivation_paths, jobs=jobs, progress=progress, figures=figures,
+                              include_builtin=include_builtin, timeout=timeout)
     except InputError as exc:
         click.echo(f"lindiff-verify report: {exc}", err=True)
         sys.exit(2)
@@ -51,5 +57,7 @@ def report(ids, out, fidelity, seed, backend, derivation_paths, jobs, figures, p
         bad = [d["id"] for d in record["derivations"] if d["verdict"] in ("disagree", "error")]
         bad += [f"{d['id']} figure {f['name']!r}" for d in record["derivations"] for f in d.get("figures", [])
                 if f.get("error")]
+        bad += [f"{d['id']} mutant {m['name']!r} survived" for d in record["derivations"] for m in d["mutants"]
+                if not m["killed"]]
         click.echo("not agreeing: " + ", ".join(bad), err=True)
     sys.exit(code)

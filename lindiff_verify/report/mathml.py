@@ -50,11 +50,65 @@ def _via_sympy(expr, display: str) -> str:
     return f'<math xmlns="{_MATH_NS}" display="{display}">{body}</math>'
 
 
+#: a block equation longer than this (in LaTeX characters) is broken after "=" and between terms
+LINE_CHARS = 100
+
+
+def _inner(mathml: str) -> str:
+    return mathml[mathml.index(">") + 1 : mathml.rindex("</math>")]
+
+
+def _broken_lines(expr, display: str) -> str | None:
+    """A long ``lhs = a + b + c + …`` as a two-column table: ``lhs = a + b`` / ``+ c + …`` (MathML Core has
+    no automatic line breaking). None when the expression is not such an equation."""
+    if display != "block" or not isinstance(expr, sympy.Eq):
+        return None
+    rhs = expr.rhs
+    if not isinstance(rhs, sympy.Add):
+        return None
+    terms = rhs.as_ordered_terms()
+    pieces = []
+    for i, t in enumerate(terms):
+        neg = t.could_extract_minus_sign()
+        body = latex_of(-t if neg else t)
+        if isinstance(-t if neg else t, sympy.Add):
+            body = r"\left(" + body + r"\right)"
+        sign = "-" if neg else ("+" if i else "")
+        pieces.append((sign, body))
+    lines, cur = [], []
+    for sign, body in pieces:
+        if cur and sum(len(b) for _, b in cur) + len(body) > LINE_CHARS:
+            lines.append(cur)
+            cur = []
+        cur.append((sign, body))
+    lines.append(cur)
+    if len(lines) < 2:
+        return None
+
+    def row_tex(row, first):
+        return " ".join(f"{sg} {b}".strip() for sg, b in row)
+
+    left = 'style="text-align: left; padding: 0.15em 0"'
+    right = 'style="text-align: right; padding: 0.15em 0"'
+    rows = [f"<mtr><mtd {right}>{_inner(_via_latex(latex_of(expr.lhs), 'inline'))}</mtd>"
+            f"<mtd {left}><mo>=</mo>{_inner(_via_latex(row_tex(lines[0], True), 'inline'))}</mtd></mtr>"]
+    for row in lines[1:]:
+        rows.append(f"<mtr><mtd></mtd><mtd {left}><mspace width='1em'></mspace>"
+                    f"{_inner(_via_latex(row_tex(row, False), 'inline'))}</mtd></mtr>")
+    return f'<math xmlns="{_MATH_NS}" display="block"><mtable>{"".join(rows)}</mtable></math>'
+
+
 def to_mathml(expr, *, display: str = "block") -> Markup:
     """A ``<math>`` element for ``expr`` (display ``block`` or ``inline``), with its LaTeX as annotation."""
     tex = latex_of(expr)
     try:
-        out = _via_latex(tex, display)
+        out = None
+        if len(tex) > LINE_CHARS:
+            try:
+                out = _broken_lines(expr, display)
+            except Exception:
+                out = None
+        out = out or _via_latex(tex, display)
     except Exception:  # latex2mathml does not know every command SymPy prints
         try:
             out = _via_sympy(expr, display) if not isinstance(expr, str) else None

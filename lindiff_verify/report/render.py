@@ -19,7 +19,7 @@ _SUP = str.maketrans("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺")
 
 def fmt_num(x, digits: int = 3) -> Markup:
     """A number for a theorist: 0, 0.0123, 2.24 × 10⁻¹³, ∞, —."""
-    if x is None:
+    if x is None or isinstance(x, jinja2.Undefined):
         return Markup("—")
     if isinstance(x, bool):
         return Markup(str(x).lower())
@@ -68,13 +68,21 @@ def fmt_params(params) -> Markup:
 
 
 def fmt_seconds(s) -> str:
-    if s is None or isinstance(s, str):
+    if s is None or isinstance(s, (str, jinja2.Undefined)):
         return "—"
     if s < 1:
         return f"{s * 1000:.0f} ms"
     if s < 120:
         return f"{s:.1f} s"
     return f"{int(s // 60)} min {s % 60:.0f} s"
+
+
+def relpath(path) -> str:
+    """A source path relative to the working folder when it lies below it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except (ValueError, OSError, TypeError):
+        return str(path)
 
 
 def slug(did: str) -> str:
@@ -96,7 +104,7 @@ def gap(case) -> Markup | None:
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              undefined=jinja2.ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(num=fmt_num, params=fmt_params, secs=fmt_seconds, slug=slug, gap=gap)
+    env.filters.update(num=fmt_num, params=fmt_params, secs=fmt_seconds, slug=slug, gap=gap, relpath=relpath)
     return env
 
 

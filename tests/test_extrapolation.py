@@ -1,0 +1,65 @@
+"""Specification of lindiff_verify.extrapolation (finite-size fits in 1/d)."""
+
+import numpy as np
+import pytest
+
+from lindiff_verify.errors import InputError
+from lindiff_verify.extrapolation import fit_finite_size, judge
+from lindiff_verify.tolerance import bonferroni_z
+
+
+def test_exact_line_is_recovered():
+    d = np.array([10, 20, 40, 80.0])
+    f = fit_finite_size(d, 2.0 + 3.0 / d, np.full(4, 0.01))
+    assert f.value == pytest.approx(2.0) and f.slope == pytest.approx(3.0) and f.chi2 == pytest.approx(0, abs=1e-18)
+    assert f.dof == 2
+
+
+def test_standard_error_by_hand_two_points_plus_one():
+    # equal SEs s at x = 1/d ∈ {0, 1/2, 1}: Var(v∞) = s² Σx²/(nΣx² − (Σx)²) = s² (5/4)/(3·5/4 − 9/4) = (5/6) s²
+    d = np.array([1e300, 2.0, 1.0])
+    f = fit_finite_size(d, [1.0, 1.5, 2.0], [0.1, 0.1, 0.1])
+    assert f.se == pytest.approx(0.1 * np.sqrt(5 / 6), rel=1e-9)
+
+
+def test_order_two_and_prediction():
+    d = np.array([10, 20, 40, 80, 160.0])
+    f = fit_finite_size(d, 1 + 2 / d + 5 / d**2, np.full(5, 1e-3), order=2)
+    assert (f.value, f.slope, f.curvature) == pytest.approx((1, 2, 5))
+    np.testing.assert_allclose(f.predict(d), 1 + 2 / d + 5 / d**2)
+
+
+def test_coverage_of_the_standard_error():
+    rng = np.random.default_rng(0)
+    d = np.array([25, 50, 100, 200.0])
+    se = 0.02 / np.sqrt(d)
+    z = [(fit_finite_size(d, 1 + 0.5 / d + se * rng.standard_normal(4), se).value - 1) / fit_finite_size(
+        d, np.ones(4), se).se for _ in range(2000)]
+    assert np.std(z) == pytest.approx(1.0, abs=0.05)
+
+
+def test_judge_uses_bonferroni():
+    d = np.array([10, 20, 40.0])
+    f = fit_finite_size(d, 1 + 1 / d, [0.01, 0.01, 0.01])
+    c = judge({"x": 1}, f, 1.0, n_cases=4)
+    assert c.tolerance == pytest.approx(bonferroni_z(4) * f.se) and c.ok
+    assert not judge({}, f, 1 + 10 * f.se * bonferroni_z(4)).ok
+
+
+@pytest.mark.parametrize("kw", [
+    {"d": [10, 20], "values": [1, 1], "se": [1, 1]},
+    {"d": [10, 20, 20], "values": [1, 1, 1], "se": [1, 1, 1]},
+    {"d": [10, 20, -30], "values": [1, 1, 1], "se": [1, 1, 1]},
+    {"d": [10, 20, 30], "values": [1, np.nan, 1], "se": [1, 1, 1]},
+    {"d": [10, 20, 30], "values": [1, 1, 1], "se": [1, 0, 1]},
+    {"d": [10, 20, 30], "values": [1, 1], "se": [1, 1, 1]},
+])
+def test_bad_input(kw):
+    with pytest.raises(InputError):
+        fit_finite_size(**kw)
+
+
+def test_bad_order():
+    with pytest.raises(InputError) as e:
+        fit_finite_size([1, 2, 3, 4], [1, 1, 1, 1], [1, 1, 1, 1], order=3)
+    assert e.value.parameter == "order"

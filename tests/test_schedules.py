@@ -1,0 +1,68 @@
+"""The lead's schedules module, tested against independent computations."""
+
+import math
+
+import numpy as np
+import pytest
+
+from lindiff_verify import schedules
+from lindiff_verify.errors import InputError
+
+
+def test_alphas_cumprod_equals_direct_product():
+    s = schedules.linear(50, 1e-3, 0.2)
+    prod, out = 1.0, []
+    for b in np.linspace(1e-3, 0.2, 50):
+        prod *= 1 - b
+        out.append(prod)
+    np.testing.assert_allclose(s.alphas_cumprod, out, rtol=1e-13)
+    np.testing.assert_allclose(s.alphas_cumprod_prev, [1.0] + out[:-1], rtol=1e-13)
+
+
+def test_constant_schedule_closed_form():
+    s = schedules.constant(0.01, 100)
+    t = np.arange(1, 101)
+    np.testing.assert_allclose(s.alphas_cumprod, 0.99**t, rtol=1e-13)
+    np.testing.assert_allclose(s.sqrt_one_minus_alphas_cumprod ** 2 + s.sqrt_alphas_cumprod**2, 1.0, rtol=1e-14)
+
+
+def test_posterior_variance_by_formula():
+    s = schedules.linear(20, 1e-2, 0.1)
+    ab = s.alphas_cumprod
+    prev = np.concatenate([[1.0], ab[:-1]])
+    np.testing.assert_allclose(s.posterior_variance, s.betas * (1 - prev) / (1 - ab), rtol=1e-10, atol=1e-300)
+    assert s.posterior_variance[0] == 0.0
+
+
+def test_small_t_accuracy_of_one_minus_alphabar():
+    s = schedules.constant(1e-12, 3)
+    np.testing.assert_allclose(s.one_minus_alphas_cumprod, [1e-12, 2e-12, 3e-12], rtol=1e-9)
+
+
+def test_cosine_formula():
+    T, off = 10, 0.008
+    s = schedules.cosine(T, off)
+    f = lambda u: math.cos((u + off) / (1 + off) * math.pi / 2) ** 2  # noqa: E731
+    np.testing.assert_allclose(s.alphas_cumprod, [f(t / T) / f(0) for t in range(1, T + 1)][:-1] + [s.alphas_cumprod[-1]],
+                               rtol=1e-12)
+    assert s.betas.max() <= 0.999
+
+
+def test_mp_alphas_cumprod_matches():
+    s = schedules.linear(30)
+    np.testing.assert_allclose([float(v) for v in s.mp_alphas_cumprod()], s.alphas_cumprod, rtol=1e-14)
+
+
+@pytest.mark.parametrize("betas", [[0.0, 0.1], [0.5, 1.0], [0.1, float("nan")], [-0.1]])
+def test_bad_betas(betas):
+    with pytest.raises(InputError, match="betas"):
+        schedules.from_betas(betas)
+
+
+def test_bad_names_and_timesteps():
+    with pytest.raises(InputError, match="num_train_timesteps"):
+        schedules.linear(0)
+    with pytest.raises(InputError, match="schedule"):
+        schedules.make_schedule("quadratic")
+    with pytest.raises(InputError, match="t"):
+        schedules.linear(5).timestep(6)

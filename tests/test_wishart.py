@@ -1,0 +1,154 @@
+"""Specification of lindiff_verify.wishart: every fast path has the dense draw's law (MATH.md §0)."""
+
+import numpy as np
+import pytest
+
+from lindiff_verify import wishart as w
+from lindiff_verify.backend import cupy_available
+from lindiff_verify.errors import InputError
+
+Z = 4.5  # two-sided z for a handful of moment comparisons (false alarm ~1e-5 each)
+
+
+def _dof(n, est):
+    return n - 1 if est else n
+
+
+@pytest.mark.parametrize("method", w.METHODS)
+@pytest.mark.parametrize("d,n,est", [(12, 30, False), (12, 30, True), (15, 7, False), (15, 7, True)])
+def test_white_methods_match_exact_wishart_moments(method, d, n, est):
+    # N·C ~ W_d(k, I), k = N or N − 1: Tr W ~ χ²_{kd} ⇒ E (1/d)Tr C = k/N, Var (1/d)Tr C = 2k/(d N²);
+    # E Tr W² = k d (k + d + 1) ⇒ E (1/d)Tr C² = k (k + d + 1)/N²
+    draws = 3000
+    ev = w.white_wishart_eigenvalues(d, n, rng=np.random.default_rng(11), batch=draws, method=method,
+                                     estimated_mean=est)
+    assert ev.shape == (draws, d)
+    k = _dof(n, est)
+    t1, t2 = ev.mean(axis=1), (ev**2).mean(axis=1)
+    var_exact = 2 * k / (d * n**2)
+    assert abs(t1.mean() - k / n) <= Z * np.sqrt(var_exact / draws)
+    # the sample variance of a χ² linear statistic: SE of s² ≈ s²·sqrt(2/(draws−1)) (plus kurtosis, small)
+    assert abs(t1.var(ddof=1) - var_exact) <= Z * var_exact * np.sqrt(3.0 / draws)
+    assert abs(t2.mean() - k * (k + d + 1) / n**2) <= Z * t2.std(ddof=1) / np.sqrt(draws)
+
+
+@pytest.mark.parametrize("method", ["tridiagonal", "bartlett"])
+@pytest.mark.parametrize("est", [False, True])
+def test_fast_paths_resolvent_statistic_matches_dense(method, est):
+    # (1/d) Tr (C + z)^-1 has no simple closed form: two-sample comparison with the dense draw
+    d, n, z, draws = 10, 14, 0.3, 3000
+    fast = w.white_wishart_eigenvalues(d, n, rng=np.random.default_rng(1), batch=draws, method=method,
+                                       estimated_mean=est)
+    dense = w.white_wishart_eigenvalues(d, n, rng=np.random.default_rng(2), batch=draws, method="dense",
+                                        estimated_mean=est)
+    for f in (lambda e: w.resolvent_trace(e, z), lambda e: w.trace_moment(e, 2)):
+        a, b = f(fast), f(dense)
+        se = np.sqrt(a.var(ddof=1) / draws + b.var(ddof=1) / draws)
+        assert abs(a.mean() - b.mean()) <= Z * se
+        assert abs(a.var(ddof=1) / b.var(ddof=1) - 1) <= Z * 2 * np.sqrt(2 / draws) + 0.02
+
+
+def test_zero_eigenvalues_when_fewer_samples_than_dimensions():
+    # rank of N·C is k = min(d, N or N − 1): exactly d − k zero eigenvalues
+    for est in (False, True):
+        ev = w.white_wishart_eigenvalues(9, 5, rng=np.random.default_rng(0), batch=3, estimated_mean=est)
+        k = _dof(5, est)
+        assert np.all(ev[:, : 9 - k] == 0) and np.all(ev[:, 9 - k:] > 0)
+
+
+def test_sample_covariance_mean_is_population_covariance():
+    # E C = (k/N) Σ0 with Σ0 = O diag(σ) Oᵀ, for any rotation O
+    rng = np.random.default_rng(3)
+    d, n, draws = 4, 6, 4000
+    o, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    sig = np.array([0.5, 1.0, 2.0, 4.0])
+    for est in (False, True):
+        c = w.sample_covariance(sig, n, rng=rng, batch=draws, estimated_mean=est, rotation=o)
+        target = _dof(n, est) / n * (o * sig) @ o.T
+        se = c.std(axis=0, ddof=1) / np.sqrt(draws)
+        assert np.all(np.abs(c.mean(axis=0) - target) <= Z * se + 1e-12)
+
+
+def test_eigh_reconstructs_covariance():
+    rng = np.random.default_rng(4)
+    lam, u = w.covariance_eigh([1.0, 2.0, 3.0], 5, rng=rng, batch=2)
+    c = w.sample_covariance([1.0, 2.0, 3.0], 5, rng=np.random.default_rng(4), batch=2)
+    assert np.allclose((u * lam[:, None, :]) @ np.swapaxes(u, 1, 2), c, atol=1e-12)
+
+
+def test_seeded_draws_are_reproducible():
+    a = w.white_wishart_eigenvalues(20, 30, rng=np.random.default_rng(5), batch=2)
+    b = w.white_wishart_eigenvalues(20, 30, rng=np.random.default_rng(5), batch=2)
+    assert np.array_equal(a, b)
+
+
+def test_running_moments_equal_one_pass_moments():
+    x = np.random.default_rng(6).standard_normal(1001) * 3 + 1
+    m = w.RunningMoments()
+    for chunk in np.array_split(x, 7):
+        m.update(chunk)
+    assert m.count == 1001
+    assert np.isclose(m.mean, x.mean(), rtol=1e-13) and np.isclose(m.var, x.var(ddof=1), rtol=1e-12)
+    assert np.isclose(m.se, x.std(ddof=1) / np.sqrt(1001), rtol=1e-12)
+
+
+def test_streamed_statistics_bounded_batches():
+    sizes = []
+
+    def draw(k):
+        sizes.append(k)
+        return w.white_wishart_eigenvalues(8, 16, rng=np.random.default_rng(len(sizes)), batch=k)
+
+    out = w.spectral_statistics(draw, {"tr": w.trace_moment}, n_draws=250, batch=64)
+    assert max(sizes) <= 64 and sum(sizes) == 250 and out["tr"].count == 250
+    assert abs(out["tr"].mean - 1.0) <= Z * out["tr"].se
+
+
+def test_array_api_strict_namespace():
+    xps = pytest.importorskip("array_api_strict")
+    ev = w.white_wishart_eigenvalues(6, 9, rng=np.random.default_rng(0), batch=2, xp=xps)
+    assert type(ev).__module__.startswith("array_api_strict")
+    c = w.sample_covariance(xps.asarray([1.0, 2.0]), 5, rng=np.random.default_rng(0), batch=2, estimated_mean=True)
+    assert type(c).__module__.startswith("array_api_strict") and c.shape == (2, 2, 2)
+    ev2 = w.white_wishart_eigenvalues(6, 4, rng=np.random.default_rng(0), batch=2, method="bartlett", xp=xps)
+    assert ev2.shape == (2, 6)
+
+
+@pytest.mark.parametrize("kwargs,param", [
+    ({"spectrum": [1.0, 0.0], "n_samples": 3}, "spectrum"),
+    ({"spectrum": [1.0, np.nan], "n_samples": 3}, "spectrum"),
+    ({"spectrum": [1.0, -2.0], "n_samples": 3}, "spectrum"),
+    ({"spectrum": [1.0, np.inf], "n_samples": 3}, "spectrum"),
+    ({"spectrum": [1.0], "n_samples": 1, "estimated_mean": True}, "n_samples"),
+    ({"spectrum": [1.0], "n_samples": 0}, "n_samples"),
+    ({"spectrum": [1.0], "n_samples": 3, "batch": 0}, "batch"),
+    ({"spectrum": [1.0, 2.0], "n_samples": 3, "rotation": [[1.0, 1.0], [0.0, 1.0]]}, "rotation"),
+])
+def test_bad_input_names_parameter(kwargs, param):
+    with pytest.raises(InputError) as err:
+        w.sample_covariance(rng=np.random.default_rng(0), **kwargs)
+    assert err.value.parameter == param
+
+
+def test_bad_input_white_and_rng():
+    with pytest.raises(InputError, match="method"):
+        w.white_wishart_eigenvalues(3, 5, rng=np.random.default_rng(0), method="qr")
+    with pytest.raises(InputError, match="d"):
+        w.white_wishart_eigenvalues(0, 5, rng=np.random.default_rng(0))
+    with pytest.raises(InputError, match="rng"):
+        w.white_wishart_eigenvalues(3, 5, rng=0)
+    with pytest.raises(InputError, match="z"):
+        w.resolvent_trace(np.ones((1, 2)), -1.0)
+
+
+@pytest.mark.gpu
+def test_cupy_paths_match_numpy_law():
+    ok, why = cupy_available()
+    if not ok:
+        pytest.skip(why)
+    import array_api_compat.cupy as cxp
+
+    for method in w.METHODS:
+        ev = w.white_wishart_eigenvalues(10, 20, rng=np.random.default_rng(0), batch=2000, method=method, xp=cxp)
+        t1 = cxp.mean(ev, axis=1).get()
+        assert abs(t1.mean() - 1.0) <= Z * np.sqrt(2 * 20 / (10 * 400) / 2000)
