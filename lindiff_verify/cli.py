@@ -119,13 +119,6 @@ def print_table(result: dict, out=None):
          f"{result['provenance']['seconds']:.1f} s")
 
 
-def exit_status(result: dict) -> int:
-    s = result["summary"]
-    if s["disagree"] or s["error"] or s["inconclusive"] or s["mutants_killed"] < s["mutants"]:
-        return 1
-    return 0
-
-
 def common_run_options(f):
     f = click.option("--seed", type=int, default=0, show_default=True, help="Root seed of every random draw.")(f)
     f = click.option("--fidelity", type=click.Choice(FIDELITIES), default="quick", show_default=True)(f)
@@ -141,7 +134,7 @@ def common_run_options(f):
 @click.option("--no-mutants", is_flag=True, help="Skip the mutant runs (faster; the record has no mutant results).")
 def check(ids, seed, fidelity, backend, paths, json_path, no_mutants):
     """Run the checks of the named derivations (all if none) and print an agreement table."""
-    from .runner import run
+    from .runner import exit_status, run
 
     ctx = Context(seed=seed, fidelity=fidelity, backend=backend)
     if backend != "numpy":

@@ -20,7 +20,7 @@ from .checks import as_outcome
 from .context import Context
 from .registry import Derivation, Outcome
 
-__all__ = ["SCHEMA", "run_check", "run_derivation", "run", "provenance", "summarize", "derivation_verdict"]
+__all__ = ["SCHEMA", "exit_status", "run_check", "run_derivation", "run", "provenance", "summarize", "derivation_verdict"]
 
 SCHEMA = "lindiff-verify/agreement/1"
 _PACKAGES = ("numpy", "scipy", "sympy", "mpmath", "array-api-compat", "hypothesis", "matplotlib", "jinja2", "cupy-cuda12x")
@@ -235,6 +235,14 @@ def error_record(d: Derivation, exc: BaseException) -> dict:
     return {"id": d.id, "title": d.title, "paper_ref": str(d.paper_ref), "section": d.section,
             "claim_kind": d.claim_kind, "verdict": "error", "error": f"{type(exc).__name__}: {exc}",
             "checks": [], "mutants": []}
+
+
+def exit_status(result: dict) -> int:
+    """CLI exit status: 0 when every derivation agrees and every mutant is killed (and, in a report, every
+    figure rendered); 1 otherwise — a disagreement, an error, an inconclusive verdict or a surviving mutant."""
+    s = result["summary"]
+    bad = s["disagree"] or s["error"] or s["inconclusive"] or s["mutants_killed"] < s["mutants"]
+    return 1 if bad or s.get("figure_errors") else 0
 
 
 def summarize(records: Sequence[dict]) -> dict:

@@ -27,6 +27,7 @@ from ..errors import InputError
 from ..registry import (Derivation, Registry, _derivations_in, _load_module,
                         default_derivation_paths)
 from ..runner import SCHEMA, error_record, provenance, run_derivation, summarize
+from ..runner import exit_status as runner_exit_status
 from .atomic import write_text_atomic
 from .figures import qualified_name, render_figure
 
@@ -254,10 +255,8 @@ def _json_safe(v):
 
 
 def exit_status(record: dict) -> int:
-    """0 when every derivation agrees or is inconclusive, every mutant is killed and every figure rendered;
-    1 otherwise (a surviving mutant is a defective check)."""
-    s = record["summary"]
-    return 1 if (s["disagree"] or s["error"] or s.get("figure_errors") or s["mutants_killed"] < s["mutants"]) else 0
+    """Same rule as ``check`` (runner.exit_status), plus: a figure that failed to render."""
+    return runner_exit_status(record)
 
 
 def write_atomic(path: str | os.PathLike, text: str) -> None:
