@@ -161,7 +161,7 @@ eq8 = Derivation(
     title="Optimal affine denoiser W_t*, b_t*",
     paper_ref=PaperRef("eq.8", "§3.1 Optimal linear denoiser", note="eq.5 defines the affine model"),
     statement=statement,
-    display=[sp.Eq(sp.Symbol("W_t^*"), statement["W"]), sp.Eq(sp.Symbol("b_t^*"), statement["b"])],
+    display=[sp.Eq(sp.Symbol("W_t^*"), statement["W"], evaluate=False), sp.Eq(sp.Symbol("b_t^*"), statement["b"], evaluate=False)],
     variables=[
         Variable(C, "empirical covariance", "C ⪰ 0"),
         Variable(m, "empirical mean", "ℝ^d"),

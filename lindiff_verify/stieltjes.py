@@ -186,10 +186,20 @@ def solve_kappa_mp(z, spectrum, n_samples, *, dps=50, multiplicities=None):
         if not (k > 0 and abs(f - zm) <= mpmath.mpf(10) ** (-dps) * (zm + k * (1 + sum(w_m) / nm))):
             raise ConvergenceError(f"solve_kappa_mp: residual {mpmath.nstr(f - zm, 5)} at z = {zm} for the "
                                    f"{_summary(sig_f, w_f, n)}")
-    return +k  # rounded to the caller's precision
+    with mpmath.workdps(dps):
+        return +k  # rounded to dps digits (the mpf keeps them whatever the caller's precision)
 
 
 def _mp_spectrum(spectrum, multiplicities):
+    if multiplicities is not None and isinstance(multiplicities, (list, tuple)) and any(
+            isinstance(v, (str, mpmath.mpf)) for v in multiplicities):
+        w_m = [mpmath.mpf(v) for v in multiplicities]
+        if any(not mpmath.isfinite(v) or v <= 0 for v in w_m):
+            raise InputError("multiplicities", "has a non-finite or non-positive entry", "multiplicities > 0")
+        sig_m, _ = _mp_spectrum(spectrum, None)
+        if len(sig_m) != len(w_m):
+            raise InputError("multiplicities", f"has {len(w_m)} entries", f"{len(sig_m)} (one per eigenvalue)")
+        return sig_m, w_m
     if isinstance(spectrum, (list, tuple)) and any(isinstance(s, (str, mpmath.mpf)) for s in spectrum):
         sig_m = [mpmath.mpf(s) for s in spectrum]
         if any(not mpmath.isfinite(s) or s <= 0 for s in sig_m):
@@ -363,7 +373,8 @@ def stieltjes_mp(z, spectrum, n_samples, *, dps=50, multiplicities=None):
             zr = -mpmath.re(wm)
             k = solve_kappa_mp(zr, sig_m, n, dps=dps + 10, multiplicities=[float(v) for v in w_m])
             g = k / zr * mpmath.fsum(wi / (si + k) for si, wi in zip(sig_m, w_m)) / d
-            return +g
+            with mpmath.workdps(dps):
+                return +g
         conj = mpmath.im(wm) < 0
         wu = mpmath.conj(wm) if conj else wm
         sig_f = np.array([float(s) for s in sig_m])
@@ -388,7 +399,8 @@ def stieltjes_mp(z, spectrum, n_samples, *, dps=50, multiplicities=None):
             raise ConvergenceError(f"stieltjes_mp left the branch Im g > 0 at z = {wu}")
         if conj:
             g = mpmath.conj(g)
-    return +g
+    with mpmath.workdps(dps):
+        return +g
 
 
 def point_mass_at_zero(spectrum, n_samples, *, multiplicities=None) -> float:

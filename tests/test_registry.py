@@ -52,6 +52,7 @@ def test_statements_are_exact(did):
                 assert not _floats(expr), f"{did}: statement entry {key!r} contains Floats {_floats(expr)}"
     for eq in d.display_equations():
         assert not _floats(eq), f"{did}: display contains Floats"
+        assert not isinstance(eq, sp.logic.boolalg.BooleanAtom), f"{did}: a display equation evaluated to {eq}"
 
 
 def _differs(a, b) -> bool:
