@@ -148,7 +148,7 @@ b1 = Derivation(
     title="Closed-form learning dynamics of the linear denoiser (gradient flow and gradient descent)",
     paper_ref=PaperRef("B.1", "Appendix B"),
     statement=STATEMENT,
-    display=[sp.Eq(sp.Symbol("W_ij(tau)"), STATEMENT["flow"]), sp.Eq(sp.Symbol("W_ij(k)"), STATEMENT["gd"])],
+    display=[sp.Eq(sp.Symbol("W̃ᵢⱼ(τ)"), STATEMENT["flow"]), sp.Eq(sp.Symbol("W̃ᵢⱼ(k)"), STATEMENT["gd"])],
     variables=[Variable(lam, "eigenvalue λ_j of C (column index j)", "λ ≥ 0"), Variable(ab, "ᾱ_t", "0 < ᾱ < 1"),
                Variable(gam, "ridge γ_t (paper: c ᾱ_t)", "γ ≥ 0"), Variable(tau, "training time τ = η k", "τ ≥ 0"),
                Variable(eta, "learning rate", "η > 0"), Variable(k, "GD step", "k ≥ 0"),

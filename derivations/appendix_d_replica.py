@@ -34,6 +34,15 @@ h = sp.Symbol("h")
 zeta = sp.Symbol("zeta", positive=True)
 w = sp.Symbol("w")
 A = sp.Symbol("A")  # stands for the spectral average ⟨summand⟩
+
+_i, _d = sp.Symbol("i", integer=True, positive=True), sp.Symbol("d", integer=True, positive=True)
+_sig_i = sp.Symbol("sigma_i", positive=True)
+
+
+def _avg(summand):
+    """(1/d) Σ_i summand(σ_i): the spectral average, for display."""
+    return sp.Sum(summand.subs(sig, _sig_i), (_i, 1, _d)) / _d
+
 B = sp.Symbol("B")  # a second spectral average
 R101 = sp.Rational(101, 100)
 
@@ -393,7 +402,7 @@ EQ12 = Derivation(
     title="Self-consistency for κ and the weighted sum Q",
     paper_ref=PaperRef("eq.12", "§4 Structured data", note="reconstructed (MATH.md §D)"),
     statement=eq12_statement,
-    display=[sp.Eq(kap, z + alpha * kap * A), sp.Eq(sp.Symbol("Q"), alpha * B)],
+    display=[sp.Eq(kap, z + alpha * kap * _avg(sig / (sig + kap))), sp.Eq(sp.Symbol("Q"), alpha * _avg(sig**2 / (sig + kap) ** 2))],
     variables=[Variable(z, "q_t + c", "z > 0"), Variable(kap, "κ(z)", "κ > 0"), Variable(sig, "eigenvalue of Σ0", "σ > 0"),
                Variable(alpha, "d/N", "α > 0"), Variable(A, "⟨σ/(σ+κ)⟩", "(0, 1)"), Variable(B, "⟨σ²/(σ+κ)²⟩", "(0, 1)")],
     assumptions=["known-mean Wishart C", "d, N → ∞ at fixed α"],
@@ -511,7 +520,7 @@ D12 = Derivation(
     title="Stieltjes transform of the Wishart spectrum (generalised Marchenko–Pastur)",
     paper_ref=PaperRef("D.12", "Appendix D.4", note="Silverstein's equation (MATH.md §D)"),
     statement=d12_statement,
-    display=sp.Eq(g, sp.Symbol("<1/(sigma(1-alpha-alpha w g)-w)>")),
+    display=sp.Eq(g, _avg(1 / (sig * (1 - alpha - alpha * w * g) - w))),
     variables=[Variable(w, "argument of g(w) = (1/d)E Tr(C − w)⁻¹", "w ∉ [0, ∞)"), Variable(g, "Stieltjes transform", "Im g > 0 for Im w > 0"),
                Variable(sig, "eigenvalue of Σ0", "σ > 0"), Variable(alpha, "d/N", "α > 0")],
     assumptions=["known-mean Wishart C", "d, N → ∞ at fixed α"],
@@ -584,7 +593,7 @@ D13 = Derivation(
     title="Silverstein's equation written for h = 1 − α − α w g",
     paper_ref=PaperRef("D.13", "Appendix D.4"),
     statement=d13_statement,
-    display=[sp.Eq(h, 1 - alpha * sp.Symbol("<sigma h/(sigma h - w)>")), sp.Eq(g, sp.Symbol("<1/(sigma h - w)>"))],
+    display=[sp.Eq(h, 1 - alpha * _avg(sig * h / (sig * h - w))), sp.Eq(g, _avg(1 / (sig * h - w)))],
     variables=[Variable(h, "h = 1 − α − α w g", "Im h ≤ 0 for Im w > 0; h ∈ (0, 1] for w < 0"),
                Variable(w, "argument", "w ∉ [0, ∞)"), Variable(sig, "eigenvalue of Σ0", "σ > 0"), Variable(alpha, "d/N", "α > 0")],
     assumptions=["known-mean Wishart C", "d, N → ∞ at fixed α"],
@@ -648,7 +657,7 @@ D14 = Derivation(
     title="Stieltjes transform from the replica order parameter",
     paper_ref=PaperRef("D.14", "Appendix D.4"),
     statement=d14_statement,
-    display=sp.Eq(sp.Symbol("g(-z)"), sp.Symbol("<1/(zeta sigma + z)>")),
+    display=sp.Eq(sp.Function("g")(-z), _avg(1 / (zeta * sig + z))),
     variables=[Variable(zeta, "ζ = z/κ (D.11)", "0 < ζ ≤ 1"), Variable(z, "z > 0", "z > 0"), Variable(sig, "eigenvalue of Σ0", "σ > 0")],
     assumptions=["ζ solves D.11", "d, N → ∞ at fixed α"],
     checks=[
@@ -713,7 +722,7 @@ D15 = Derivation(
     title="Self-consistency for ζ from D.14 (identical to D.13)",
     paper_ref=PaperRef("D.15", "Appendix D.4"),
     statement=d15_statement,
-    display=sp.Eq(zeta, 1 - alpha * sp.Symbol("<zeta sigma/(zeta sigma + z)>")),
+    display=sp.Eq(zeta, 1 - alpha * _avg(zeta * sig / (zeta * sig + z))),
     variables=[Variable(zeta, "ζ = z/κ", "(0, 1]"), Variable(z, "z", "z > 0"), Variable(alpha, "d/N", "α > 0"), Variable(sig, "σ_i", "σ > 0")],
     assumptions=["D.14", "d, N → ∞ at fixed α"],
     checks=[
@@ -783,7 +792,7 @@ D16 = Derivation(
     title="Spectrum-free relation between ζ and the Stieltjes transform",
     paper_ref=PaperRef("D.16", "Appendix D.4", note="paper fig. D.1"),
     statement=d16_statement,
-    display=sp.Eq(zeta, 1 - alpha + alpha * z * sp.Symbol("g(-z)")),
+    display=sp.Eq(zeta, 1 - alpha + alpha * z * sp.Function("g")(-z)),
     variables=[Variable(zeta, "ζ = z/κ (D.11)", "(0, 1]"), Variable(g, "g(−z) = (1/d)E Tr(C + z)⁻¹", "g > 0"),
                Variable(alpha, "d/N", "α > 0"), Variable(z, "z", "z > 0")],
     assumptions=["d, N → ∞ at fixed α", "any spectrum of Σ0"],

@@ -215,7 +215,7 @@ eq2 = Derivation(
     title="Noise average of the per-sample denoising loss",
     paper_ref=PaperRef("eq.2", "§2 Linear diffusion models", note="the average over infinitely many noise draws"),
     statement=statement_eq2,
-    display=sp.Eq(sp.Symbol("E_ε‖ε − W x_t − b‖²"), statement_eq2["noise_term"] + statement_eq2["signal_term"]),
+    display=sp.Eq(sp.Symbol("E‖ε − W xₜ − b‖²"), statement_eq2["noise_term"] + statement_eq2["signal_term"]),
     variables=[
         Variable(W, "weight matrix (any d×d matrix)", "ℝ^{d×d}"),
         Variable(b, "bias", "ℝ^d"),

@@ -102,7 +102,7 @@ def print_table(result: dict, out=None):
             echo(f"       error: {r['error']}")
         for c in r["checks"]:
             line = (f"       {c['verdict']:<12} {c['method']:<10} {c['name'][:48]:<48} n={c.get('cases', 0):<4} "
-                    f"err={_fmt(c.get('max_abs_error'))} tol={_fmt(c.get('tolerance'))}")
+                    f"err={_fmt(c.get('max_abs_error'))} tol={_fmt(c.get('tolerance'))} ratio={_fmt(c.get('max_error_ratio'))}")
             echo(line)
             if c.get("error"):
                 echo(f"         error: {c['error']}")

@@ -87,6 +87,8 @@ def _summarize_outcome(out: Outcome) -> dict:
     errs = [c.abs_error for c in out.cases]
     rels = [c.rel_error for c in out.cases]
     worst = out.worst
+    ratios = [(e / float(c.tolerance)) if float(c.tolerance) > 0 else (0.0 if e == 0 else float("inf"))
+              for e, c in zip(errs, out.cases, strict=True)]
     return {
         "verdict": out.verdict,
         "cases": len(out.cases),
@@ -95,6 +97,7 @@ def _summarize_outcome(out: Outcome) -> dict:
         "max_abs_error": _finite(max(errs)) if errs else None,
         "max_rel_error": _finite(max(rels)) if rels else None,
         "tolerance": _finite(worst.tolerance) if worst else None,
+        "max_error_ratio": _finite(max(ratios)) if ratios else None,
         "worst_case": None
         if worst is None
         else {

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# One prepared script for a lent GPU machine (no network there): installs the pure-Python wheels carried in
+# .whl/ (array-api-compat, array-api-strict, latex2mathml), then runs the CuPy checks and benchmarks.
+set -u
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
+export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1
+OUT=${OUT:-/tmp/gpu_out}; mkdir -p "$OUT"
+nvidia-smi -L
+python3 -c "import cupy, numpy, scipy, sympy; print('cupy', cupy.__version__, 'numpy', numpy.__version__, 'scipy', scipy.__version__, 'sympy', sympy.__version__)"
+echo "== sampling"; timeout 200 python3 benchmarks/gpu_sampling_check.py | tee "$OUT/gpu_sampling.json"
+echo "== wishart"; timeout 120 python3 benchmarks/gpu_wishart_check.py | tee "$OUT/gpu_wishart.json"
+echo "== pytest -m gpu"; timeout 150 python3 -m pytest -q -p no:cacheprovider -m gpu -rs tests/ 2>&1 | tee "$OUT/gpu_pytest.log" | tail -8
+echo "== check --backend cupy"; timeout 100 python3 -m lindiff_verify check eq.9 C.9 --backend cupy 2>&1 | tail -4
