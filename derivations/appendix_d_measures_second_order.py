@@ -316,8 +316,8 @@ EQ13 = Derivation(
     figures=[Figure("fig2bc", "Train/test loss and KL against N/d, Σ0 = I (paper fig. 2b–c)", _fig2bc,
                     caption="Lines: replica/Marchenko–Pastur equivalents (eq.13 per dimension at t = 50 of the linear "
                             "schedule, q ≈ 0.030; eq.15 at ε = 10⁻², known mean). Points: Wishart Monte Carlo at "
-                            "d = 100 (few draws; circles test, open squares train). The test loss peaks near N = d "
-                            "unless c > 0; the KL grows like 1/ε for N < d.")],
+                            "d = 100 (few draws; filled circles test, open squares train). For N < d the test loss "
+                            "grows steeply unless c > 0 (regularisation caps it); the KL grows like 1/ε for N < d.")],
 )
 
 # ---------------------------------------------------------------------------------------------- eq.14

@@ -36,13 +36,7 @@ statement = {
 
 def _explicit(expr, n, mats, scalars):
     """Evaluate a MatrixSymbol expression for a concrete dimension n with explicit matrices."""
-    e = expr.xreplace({d: n})
-    rep = {sp.Identity(n): sp.ImmutableMatrix(sp.eye(n))}
-    for sym, val in mats.items():
-        shape = tuple(n if s == d else s for s in sym.shape)
-        rep[sp.MatrixSymbol(sym.name, *shape)] = sp.ImmutableMatrix(val)
-    rep.update(scalars)
-    return e.xreplace(rep).doit()
+    return checks.explicit_matrices(expr, d, n, mats, scalars)
 
 
 def _loss(st, n, mats, scalars):

@@ -29,17 +29,7 @@ statement = {
 
 
 def _explicit(expr, n, mats, scalars):
-    e = expr.xreplace({d: n})
-    rep = {sp.Identity(n): sp.ImmutableMatrix(sp.eye(n))}
-    for sym, val in mats.items():
-        shape = tuple(n if s == d else s for s in sym.shape)
-        rep[sp.MatrixSymbol(sym.name, *shape)] = sp.ImmutableMatrix(val)
-    rep.update(scalars)
-    e = e.xreplace(rep)
-    # explicit inverse by the adjugate (cheap for small n, no simplification of rational entries)
-    e = e.replace(lambda u: isinstance(u, sp.Inverse),
-                  lambda u: (lambda M: sp.ImmutableMatrix(M.adjugate() / M.det()))(sp.ImmutableMatrix(u.arg.doit())))
-    return e.doit()
+    return checks.explicit_matrices(expr, d, n, mats, scalars, adjugate_inverse=True)
 
 
 def _optimum(st, n, Cm, mm, scalars):

@@ -33,12 +33,7 @@ statement = {"kl": _kl(_tr, _lds, _ld0, _quad)}
 
 
 def _explicit(expr, n, mats):
-    e = expr.xreplace({d: n})
-    rep = {}
-    for sym, val in mats.items():
-        shape = tuple(n if s == d else s for s in sym.shape)
-        rep[sp.MatrixSymbol(sym.name, *shape)] = sp.ImmutableMatrix(val)
-    return e.xreplace(rep).doit()
+    return checks.explicit_matrices(expr, d, n, mats)
 
 
 def _rational_cases(ctx):

@@ -170,3 +170,24 @@ def mp_case(params: dict, value, reference, tolerance) -> Case:
     return Case(params, complex(value) if isinstance(value, mpmath.mpc) else float(value),
                 complex(reference) if isinstance(reference, mpmath.mpc) else float(reference), float(tolerance),
                 error=float(err))
+
+
+def explicit_matrices(expr, dim: sympy.Symbol, n: int, mats: Mapping, scalars: Mapping | None = None, *,
+                      adjugate_inverse: bool = False):
+    """Evaluate a MatrixSymbol statement at a concrete dimension ``dim = n`` with explicit (exact) matrices.
+
+    ``mats`` maps each MatrixSymbol to its explicit value, ``scalars`` maps scalar symbols to values; the
+    identity becomes an explicit eye(n). With ``adjugate_inverse`` every ``Inverse`` is expanded as
+    adj(M)/det(M) (cheap for small n, keeps rational entries exact).
+    """
+    e = expr.xreplace({dim: n})
+    rep = {sympy.Identity(n): sympy.ImmutableMatrix(sympy.eye(n))}
+    for sym, val in mats.items():
+        shape = tuple(n if s == dim else s for s in sym.shape)
+        rep[sympy.MatrixSymbol(sym.name, *shape)] = sympy.ImmutableMatrix(val)
+    rep.update(scalars or {})
+    e = e.xreplace(rep)
+    if adjugate_inverse:
+        e = e.replace(lambda u: isinstance(u, sympy.Inverse),
+                      lambda u: (lambda M: sympy.ImmutableMatrix(M.adjugate() / M.det()))(sympy.ImmutableMatrix(u.arg.doit())))
+    return e.doit()

@@ -19,8 +19,8 @@ which also equals the D.5 form ρ/(σ+κ) − zρ²[1/(σ+κ)² + T1 σ/(N D (σ
     r_i = (1 + g_i) / (z + (1 − τ) σ_i),   g_i = σ_i² / (N D (σ_i + κ)²),   τ = (1/N) Σ_i (1 − z r_i),   (★★)
 a scalar fixed point in τ (the right side decreases in τ: one root, found by bracketing). The remainder is
 O(1/d²) relative. Check at z → 0, N > d + 1 (κ → 0, D = 1 − d/N, τ = d/N): σ_i r_i = N(N − d + 1)/(N − d)²,
-against the exact inverse-Wishart E[C⁻¹] = N/(N − d − 1) Σ0⁻¹: relative error exactly 1/((N − d)² − 1), while
-the leading order N/(N − d) is off by 1/(N − d − 1).
+against the exact inverse-Wishart E[C⁻¹] = N/(N − d − 1) Σ0⁻¹: corrected/exact − 1 = −1/(N − d)² exactly, while
+the leading order N/(N − d) has leading/exact − 1 = −1/(N − d).
 
 Estimated mean: C is the known-mean covariance of N − 1 samples with covariance Σ0 (N − 1)/N (as in
 :mod:`lindiff_verify.replica`); we solve (★★) for that reduced problem.

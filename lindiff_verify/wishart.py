@@ -28,6 +28,7 @@ import numpy as np
 from array_api_compat import array_namespace, is_cupy_namespace, is_numpy_namespace
 
 from . import validate
+from .backend import to_numpy
 from .errors import InputError
 
 __all__ = [
@@ -299,15 +300,7 @@ def spectral_statistics(draw: Callable[[int], object], statistics: Mapping[str, 
     return out
 
 
-def _host(x):
-    if isinstance(x, np.ndarray):
-        return x
-    if hasattr(x, "get"):
-        return x.get()
-    try:
-        return np.asarray(x)
-    except Exception:
-        return np.from_dlpack(x)
+_host = to_numpy
 
 
 def trace_moment(eigs, k: int = 1):

@@ -80,10 +80,10 @@ def test_usage_error_exits_2(cli):
 
 def test_user_derivations_are_checked_and_a_disagreement_exits_1(cli, tmp_path):
     write_user_derivation(tmp_path / "good", n=11)
-    r = cli("check", "X.11", "--derivations", str(tmp_path / "good"))
+    r = cli("check", "X.911", "--derivations", str(tmp_path / "good"))
     assert r.exit_code == 0, r.stdout
     write_user_derivation(tmp_path / "bad", n=12, claim="x**2 + 1 + 2*x*(1 + x/100)")
-    r = cli("check", "X.12", "--derivations", str(tmp_path / "bad"))
+    r = cli("check", "X.912", "--derivations", str(tmp_path / "bad"))
     assert r.exit_code == 1 and "DISAGREE" in r.stdout
 
 

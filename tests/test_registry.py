@@ -123,7 +123,7 @@ USER_DERIVATION = textwrap.dedent('''
         return [Case({{"x": v}}, f(v), (1 + v) ** 2, 1e-12 * (1 + v) ** 2) for v in (0.5, 2.0, 7.0)]
 
     square = Derivation(
-        id="X.{n}", title="A user's binomial square", paper_ref=PaperRef("X.{n}", "user extension"),
+        id="X.9{n}", title="A user's binomial square", paper_ref=PaperRef("X.9{n}", "user extension"),
         statement={{"square": {claim}}},
         variables=[Variable(x, "a positive number", "x > 0")],
         checks=[checks.symbolic("expand", _identity),
@@ -144,15 +144,15 @@ def write_user_derivation(folder, n=1, claim="(1 + x)**2"):
 def test_a_user_derivation_file_is_picked_up_and_checked(tmp_path):
     write_user_derivation(tmp_path / "mine")
     reg = discover([tmp_path / "mine"])
-    assert "X.1" in reg and "eq.9" in reg
-    rec = run_derivation(reg["X.1"], Context(seed=0))
+    assert "X.91" in reg and "eq.9" in reg
+    rec = run_derivation(reg["X.91"], Context(seed=0))
     assert rec["verdict"] == "agree"
     assert all(m["killed"] for m in rec["mutants"])
 
 
 def test_a_wrong_user_derivation_disagrees(tmp_path):
     write_user_derivation(tmp_path / "wrong", n=2, claim="x**2 + 2*x")
-    rec = run_derivation(discover([tmp_path / "wrong"], include_builtin=False)["X.2"], Context(seed=0))
+    rec = run_derivation(discover([tmp_path / "wrong"], include_builtin=False)["X.92"], Context(seed=0))
     assert rec["verdict"] == "disagree"
     assert {c["verdict"] for c in rec["checks"]} == {"disagree"}
 

@@ -8,6 +8,7 @@ failed; 2 on bad input (one line on stderr).
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -51,7 +52,7 @@ def report(ids, out, fidelity, seed, backend, derivation_paths, include_builtin,
             f"mutants killed {s['mutants_killed']}/{s['mutants']}; figures {s['figures']}"
             + (f" ({s['figure_errors']} failed)" if s.get("figure_errors") else "")
             + f"; {record['provenance']['seconds']:.1f} s")
-    click.echo(f"wrote {out}/{HTML_NAME} and {out}/{JSON_NAME}: {line}")
+    click.echo(f"wrote {Path(out) / HTML_NAME} and {Path(out) / JSON_NAME}: {line}")
     code = exit_status(record)
     if code:
         bad = [d["id"] for d in record["derivations"] if d["verdict"] in ("disagree", "error")]
