@@ -167,3 +167,35 @@ def test_duplicate_ids_are_refused(tmp_path):
 def test_unknown_id_is_a_clear_error():
     with pytest.raises(InputError, match="eq.99"):
         REGISTRY.select(["eq.99"])
+
+
+def test_a_disagreement_is_shrunk_to_its_smallest_failing_case():
+    """With a Hypothesis strategy over the check's domain, the record carries the minimal failing parameters."""
+    from hypothesis import strategies as hst
+
+    from lindiff_verify import checks
+    from lindiff_verify.registry import Derivation, Mutant, PaperRef, Variable
+
+    x = sp.Symbol("x", positive=True)
+    wrong = (1 + x) ** 2 + sp.Max(0, x - 3)  # wrong only for x > 3
+
+    def case(st, params, ctx):
+        v = params["x"]
+        return Case(params, float(checks.lambdify((x,), st["square"])(v)), (1 + v) ** 2, 1e-12 * (1 + v) ** 2)
+
+    def compare(st, ref, ctx):
+        return [case(st, {"x": v}, ctx) for v in (0.5, 2.0, 7.0, 9.5)]
+
+    d = Derivation(
+        id="X.99", title="wrong for x > 3", paper_ref=PaperRef("X.99", "test"), statement={"square": wrong},
+        variables=[Variable(x, "x", "x > 0")],
+        checks=[checks.numeric("floats", "numeric", compare, error_model="float64", strategy=hst.fixed_dictionaries(
+            {"x": hst.floats(0, 10)}), case=case)],
+        mutants=[Mutant("m", "x^2", replace={"square": x**2})],
+    )
+    rec = run_derivation(d, Context(seed=0))
+    (c,) = rec["checks"]
+    assert c["verdict"] == "disagree" and c["worst_case"]["params"]["x"] in (7.0, 9.5)
+    small = c["minimal_failing_case"]["params"]["x"]
+    assert 3 < small < 7, "Hypothesis finds a failing case smaller than any sampled one"
+    assert "minimal_failing_case" not in rec["mutants"][0]["checks"]["floats"], "mutants are not shrunk"
