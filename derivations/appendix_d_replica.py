@@ -197,7 +197,7 @@ def two_level_mc(ctx):
     """Dense draws, Σ0 = diag(0.5 × d/2, 2 × d/2), α = 2, d ∈ {16, 32, 64, 128}: (1/d) Tr R, (1/d) Tr Σ0 R,
     (1/d) Tr R Σ0 R (R = (C + z)⁻¹) per z, each extrapolated in 1/d."""
     ds = ctx.pick(quick=[16, 32, 64, 128], full=[16, 32, 64, 128, 256])
-    budget = ctx.pick(quick=4000, full=30000)
+    budget = ctx.pick(quick=16000, full=64000)  # quick: SE small enough that a 1 % error in Q is ≥ 9 SE
     a = 2.0
     rng = ctx.rng("two-level dense")
     zs = np.array(MC_Z)

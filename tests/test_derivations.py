@@ -38,3 +38,10 @@ def test_mutant_is_rejected(mutant_item, record_of):
     rec = record_of(mutant_item.id)
     m = next(m for m in rec["mutants"] if m["name"] == mutant_item.name)
     assert m["killed"], f"{mutant_item.id}: mutant {m['name']!r} ({m['description']}) passed every check: {m['checks']}"
+
+
+def test_check_has_power(check_item, record_of):
+    """A check that rejects none of its derivation's mutants could not fail: it has no power."""
+    rec = record_of(check_item.id)
+    killed = [m["name"] for m in rec["mutants"] if check_item.name in m["killed_by"]]
+    assert killed, f"{check_item.id} / {check_item.name} rejects none of the mutants {[m['name'] for m in rec['mutants']]}"
