@@ -62,7 +62,9 @@ def fmt_params(params) -> Markup:
     """``d = 6, N = 3, alphabar = 0.999`` with formatted numbers."""
     if not isinstance(params, dict):
         return fmt_num(params)
-    parts = [Markup('<span class="kv"><span class="k">{}</span>\u2009=\u2009{}</span>').format(k, fmt_num(v))
+    parts = [Markup('<span class="kv"><span class="k">{}</span>\u2009=\u2009{}</span>').format(
+                 k, Markup("(") + fmt_params(v) + Markup(")") if isinstance(v, dict) and set(v) != {"re", "im"}
+                 else fmt_num(v))
              for k, v in params.items()]
     return Markup(", ").join(parts) if parts else Markup("—")
 
