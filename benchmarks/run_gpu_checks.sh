@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # One prepared script for a lent GPU machine (no network there): installs the pure-Python wheels carried in
 # .whl/ (array-api-compat, array-api-strict, latex2mathml), then runs the CuPy checks and benchmarks.
+# Prepare .whl/ beforehand on a machine with network access:
+#   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#     --platform manylinux_2_28_x86_64 -d .whl array-api-compat array-api-strict latex2mathml
+# The GPU image must already hold CuPy, NumPy, SciPy, SymPy, mpmath, click, jinja2, matplotlib, hypothesis, pytest.
 set -u
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
 export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1
