@@ -90,3 +90,13 @@ def test_user_derivations_are_checked_and_a_disagreement_exits_1(cli, tmp_path):
 def test_console_script_is_installed():
     r = subprocess.run([sys.executable, "-m", "lindiff_verify", "list"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "eq.9" in r.stdout
+
+
+def test_cupy_backend_without_a_gpu_is_a_clear_error(cli):
+    from lindiff_verify.backend import cupy_available
+
+    ok, why = cupy_available()
+    if ok:
+        pytest.skip(f"a CUDA device is present ({why})")
+    r = cli("check", "eq.9", "--backend", "cupy")
+    assert r.exit_code == 2 and "backend" in r.stderr and "cupy" in r.stderr
