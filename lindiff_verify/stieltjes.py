@@ -240,28 +240,7 @@ def _kappa_complex(zc, sig, w, n, *, max_iter=100):
     mbar = -1.0 / wv  # companion Stieltjes transform, in C+
     for _ in range(30):  # holomorphic self-map of C+ (Earle–Hamilton): converges, slowly near the axis
         mbar = -1.0 / (wv - ((sig[None, :] / (1.0 + sig[None, :] * mbar[:, None])) @ w) / n)
-    kappa = 1.0 / mbar
-    active = np.arange(zc.size)
-    for _ in range(max_iter):
-        if active.size == 0:
-            break
-        k = kappa[active]
-        r = sig[None, :] / (sig[None, :] + k[:, None])
-        F = k * (1.0 - (r @ w) / n) - zc[active]
-        dF = 1.0 - ((r * r) @ w) / n
-        step = F / dF
-        new = k - step
-        # damping: stay in the branch Im κ < 0 (Im m̲ > 0)
-        for _ in range(40):
-            out = ~(new.imag < 0)
-            if not np.any(out):
-                break
-            step = np.where(out, step / 2, step)
-            new = k - step
-        kappa[active] = new
-        done = np.abs(step) <= 8 * _EPS * np.abs(k)
-        active = active[~done]
-    return kappa, active
+    return _newton_from(1.0 / mbar, zc, sig, w, n, max_iter=max_iter)
 
 
 def _g_from_kappa(kappa, zc, sig, w):
@@ -338,6 +317,8 @@ def _residual_ok(kappa, zc, sig, w, n, factor=1e3):
 
 
 def _newton_from(kappa0, zc, sig, w, n, max_iter=100):
+    """Damped Newton for κ(1 − (1/N)Σ wσ/(σ + κ)) = zc from ``kappa0``, every step kept in the branch Im κ < 0
+    (Im m̲ > 0); returns κ and the indices that did not converge."""
     kappa = kappa0.copy()
     active = np.arange(zc.size)
     for _ in range(max_iter):
