@@ -125,6 +125,7 @@ def _guarded(fn, ctx):
 def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict]) -> dict[str, dict]:
     """Run one check on several statements (``{"claim": ..., mutant name: ...}``), sharing its reference."""
     cctx = ctx.scoped(d.id, check.name)
+    first_seed = len(cctx.seeds_used)  # the streams this check draws from, shared caches included
     t0 = time.perf_counter()
     results: dict[str, dict] = {}
     try:
@@ -152,7 +153,7 @@ def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict]) -
                    "traceback": traceback.format_exc(limit=6)}
         res["seconds"] = round(time.perf_counter() - t1 + (t_ref if key == "claim" else 0.0), 4)
         results[key] = res
-    results["claim"]["seeds"] = [s for s in cctx.seeds_used if s["stream"].startswith(f"{d.id}/{check.name}")]
+    results["claim"]["seeds"] = cctx.seeds_used[first_seed:]
     return results
 
 

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from lindiff_verify import montecarlo, samplers, tolerance
 from lindiff_verify.vp import VPSchedule, make_grid
-from strategies_sampling import regularisation, short_schedules, spectra
+from properties.strategies_sampling import regularisation, short_schedules, spectra
 
 STOCH = ["ddpm", "ddpm_posterior", "euler_maruyama", "exponential_integrator", "ddim", "heun"]
 

@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 
 from lindiff_verify.cli import main
-from test_registry import write_user_derivation
 
 SCHEMA_CHECK_KEYS = {"name", "method", "verdict", "cases", "max_abs_error", "max_rel_error", "tolerance",
                      "error_model", "seconds"}
@@ -78,7 +77,7 @@ def test_usage_error_exits_2(cli):
     assert cli("check", "--fidelity", "medium").exit_code == 2
 
 
-def test_user_derivations_are_checked_and_a_disagreement_exits_1(cli, tmp_path):
+def test_user_derivations_are_checked_and_a_disagreement_exits_1(cli, tmp_path, write_user_derivation):
     write_user_derivation(tmp_path / "good", n=11)
     r = cli("check", "X.911", "--derivations", str(tmp_path / "good"))
     assert r.exit_code == 0, r.stdout

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import textwrap
 
 import pytest
 import sympy as sp
@@ -108,40 +107,7 @@ def test_context_rejects_bad_input(kwargs, parameter):
     assert e.value.parameter == parameter
 
 
-USER_DERIVATION = textwrap.dedent('''
-    import sympy as sp
-    from lindiff_verify import checks
-    from lindiff_verify.registry import Case, Derivation, Mutant, PaperRef, Variable
-
-    x = sp.Symbol("x", positive=True)
-
-    def _identity(st):
-        return {{"(1+x)^2 expanded": st["square"] - (x**2 + 2*x + 1)}}
-
-    def _numeric(st, ref, ctx):
-        f = checks.lambdify((x,), st["square"])
-        return [Case({{"x": v}}, f(v), (1 + v) ** 2, 1e-12 * (1 + v) ** 2) for v in (0.5, 2.0, 7.0)]
-
-    square = Derivation(
-        id="X.9{n}", title="A user's binomial square", paper_ref=PaperRef("X.9{n}", "user extension"),
-        statement={{"square": {claim}}},
-        variables=[Variable(x, "a positive number", "x > 0")],
-        checks=[checks.symbolic("expand", _identity),
-                checks.numeric("floats", "numeric", _numeric, error_model="float64 rounding")],
-        mutants=[Mutant("no cross term", "x^2 + 1", replace={{"square": x**2 + 1}}),
-                 Mutant("wrong constant", "x^2 + 2x + 2", replace={{"square": x**2 + 2*x + 2}})],
-    )
-''')
-
-
-def write_user_derivation(folder, n=1, claim="(1 + x)**2"):
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"user_{n}.py"
-    path.write_text(USER_DERIVATION.format(n=n, claim=claim))
-    return path
-
-
-def test_a_user_derivation_file_is_picked_up_and_checked(tmp_path):
+def test_a_user_derivation_file_is_picked_up_and_checked(tmp_path, write_user_derivation):
     write_user_derivation(tmp_path / "mine")
     reg = discover([tmp_path / "mine"])
     assert "X.91" in reg and "eq.9" in reg
@@ -150,14 +116,14 @@ def test_a_user_derivation_file_is_picked_up_and_checked(tmp_path):
     assert all(m["killed"] for m in rec["mutants"])
 
 
-def test_a_wrong_user_derivation_disagrees(tmp_path):
+def test_a_wrong_user_derivation_disagrees(tmp_path, write_user_derivation):
     write_user_derivation(tmp_path / "wrong", n=2, claim="x**2 + 2*x")
     rec = run_derivation(discover([tmp_path / "wrong"], include_builtin=False)["X.92"], Context(seed=0))
     assert rec["verdict"] == "disagree"
     assert {c["verdict"] for c in rec["checks"]} == {"disagree"}
 
 
-def test_duplicate_ids_are_refused(tmp_path):
+def test_duplicate_ids_are_refused(tmp_path, write_user_derivation):
     write_user_derivation(tmp_path / "a", n=3)
     write_user_derivation(tmp_path / "b", n=3)
     with pytest.raises(InputError, match="declared twice"):

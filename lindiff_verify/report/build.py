@@ -254,14 +254,10 @@ def _json_safe(v):
     return v
 
 
-def exit_status(record: dict) -> int:
-    """Same rule as ``check`` (runner.exit_status), plus: a figure that failed to render."""
-    return runner_exit_status(record)
-
-
-def write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, fsync, then ``os.replace`` it over ``path``."""
-    write_text_atomic(path, text)
+#: same rule as ``check``; a figure that failed to render also counts (summary.figure_errors)
+exit_status = runner_exit_status
+#: the page and its JSON twin are written atomically (temporary file, then os.replace)
+write_atomic = write_text_atomic
 
 
 def build_report(ids: Sequence[str] | None = None, out: str | os.PathLike = "reports", *, seed: int = 0,
