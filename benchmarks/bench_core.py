@@ -6,8 +6,8 @@ Run: pytest benchmarks/bench_core.py --benchmark-only -q
 import numpy as np
 import pytest
 
-from lindiff_verify import schedules
-from lindiff_verify.denoiser import LinearDenoiser, population_diagonal
+from lindiff_verify.model import schedules
+from lindiff_verify.theory.denoiser import LinearDenoiser, population_diagonal
 
 D, T = 4096, 1000
 

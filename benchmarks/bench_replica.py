@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from lindiff_verify.replica import Equivalents
-from lindiff_verify.stieltjes import solve_kappa, solve_kappa_mp
+from lindiff_verify.theory.replica import Equivalents
+from lindiff_verify.theory.stieltjes import solve_kappa, solve_kappa_mp
 
 
 def test_bench_solve_kappa_1000z_d1e4(benchmark):

@@ -6,8 +6,10 @@ Run: pytest benchmarks/bench_sampling.py --benchmark-only -p no:cacheprovider
 import numpy as np
 import pytest
 
-from lindiff_verify import montecarlo, samplers, schedules
-from lindiff_verify.vp import make_grid
+from lindiff_verify.simulation import montecarlo
+from lindiff_verify.theory import samplers
+from lindiff_verify.model import schedules
+from lindiff_verify.model.vp import make_grid
 
 D, T = 4096, 1000
 

@@ -7,7 +7,7 @@ tridiagonal ≥ 30× faster than dense draw + eigvalsh; the dense draw within 1.
 import numpy as np
 import pytest
 
-from lindiff_verify.wishart import white_wishart_eigenvalues
+from lindiff_verify.simulation.wishart import white_wishart_eigenvalues
 
 D, N = 1000, 2000
 

@@ -11,9 +11,12 @@ import time
 
 import numpy as np
 
-from lindiff_verify import montecarlo, samplers, schedules, tolerance
-from lindiff_verify.backend import cupy_available
-from lindiff_verify.vp import make_grid
+from lindiff_verify.simulation import montecarlo
+from lindiff_verify.theory import samplers
+from lindiff_verify.model import schedules
+from lindiff_verify.verification import tolerance
+from lindiff_verify.model.backend import cupy_available
+from lindiff_verify.model.vp import make_grid
 
 
 def run(xp, n, d, steps, seed):

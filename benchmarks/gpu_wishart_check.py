@@ -12,9 +12,10 @@ import time
 
 import numpy as np
 
-from lindiff_verify import tolerance, wishart
-from lindiff_verify.backend import cupy_available
-from lindiff_verify.spectra import power_law
+from lindiff_verify.verification import tolerance
+from lindiff_verify.simulation import wishart
+from lindiff_verify.model.backend import cupy_available
+from lindiff_verify.model.spectra import power_law
 
 
 def run(xp, d, n, batches, batch, seed, sync=lambda: None):

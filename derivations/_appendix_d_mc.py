@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 from threadpoolctl import threadpool_limits  # via scikit-learn; batched small LAPACK calls thrash with many BLAS threads
 
-from lindiff_verify.context import stream_key
+from lindiff_verify.verification.context import stream_key
 
 ZS = (0.1, 1.0)  # q = z (c = 0) and the ε of the KL terms
 C_REG = 0.5  # a regularised case: q = 1, c = 1/2 (z = 3/2)

@@ -10,8 +10,10 @@ import numpy as np
 import sympy as sp
 from scipy.linalg import expm
 
-from lindiff_verify import checks, dynamics, schedules, tolerance
-from lindiff_verify.registry import Case, Derivation, Figure, Mutant, Outcome, PaperRef, Variable
+from lindiff_verify.verification import checks, tolerance
+from lindiff_verify.theory import dynamics
+from lindiff_verify.model import schedules
+from lindiff_verify.verification.registry import Case, Derivation, Figure, Mutant, Outcome, PaperRef, Variable
 
 lam = sp.Symbol("lambda_j", nonnegative=True)
 ab = sp.Symbol("alphabar", positive=True)

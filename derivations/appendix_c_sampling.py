@@ -16,9 +16,12 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from lindiff_verify import checks, montecarlo, samplers, schedules, tolerance
-from lindiff_verify.registry import Case, Derivation, Figure, Mutant, Outcome, PaperRef, Variable
-from lindiff_verify.vp import make_grid
+from lindiff_verify.verification import checks, tolerance
+from lindiff_verify.simulation import montecarlo
+from lindiff_verify.theory import samplers
+from lindiff_verify.model import schedules
+from lindiff_verify.verification.registry import Case, Derivation, Figure, Mutant, Outcome, PaperRef, Variable
+from lindiff_verify.model.vp import make_grid
 
 half = sp.Rational(1, 2)
 lam = sp.Symbol("lambda", nonnegative=True)

@@ -13,9 +13,10 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from lindiff_verify import checks, finite_n, tolerance
-from lindiff_verify.registry import Case, Derivation, Figure, Mutant, Outcome, PaperRef, Variable
-from lindiff_verify.wishart import white_wishart_eigenvalues
+from lindiff_verify.verification import checks, tolerance
+from lindiff_verify.theory import finite_n
+from lindiff_verify.verification.registry import Case, Derivation, Figure, Mutant, Outcome, PaperRef, Variable
+from lindiff_verify.simulation.wishart import white_wishart_eigenvalues
 
 al = sp.Symbol("alpha", positive=True)
 d = sp.Symbol("d", positive=True)
@@ -316,8 +317,8 @@ def _fig_kl_collapse(ctx):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from lindiff_verify.spectra import power_law
-    from lindiff_verify.wishart import covariance_eigh
+    from lindiff_verify.model.spectra import power_law
+    from lindiff_verify.simulation.wishart import covariance_eigh
 
     rng = ctx.rng("figure")
     dd = 20

@@ -3,7 +3,7 @@
 MATH.md §E notation: q = (1 − ᾱ)/ᾱ, z = q + c, R = (C + z)^-1, κ from D.11, ρ = κ/z, D = 1 − df2/N,
 S1 = Σ 1/(σ+κ), S2 = Σ 1/(σ+κ)², T1 = Σ σ/(σ+κ)², df1 = Σ σ/(σ+κ), df2 = Σ σ²/(σ+κ)², e_m = 1/N
 (estimated mean) or 0. Losses are per timestep, summed over the d directions (MC compares per dimension).
-Statements are SymPy in these sums; the sums themselves come from lindiff_verify.replica (not mutated).
+Statements are SymPy in these sums; the sums themselves come from lindiff_verify.theory.replica (not mutated).
 
 Honest classification: leading-order equivalents, exact as d, N → ∞ at fixed α; real Gaussian data carry
 O(1/d) relative corrections, so Monte Carlo is judged after a WLS extrapolation in 1/d (d = 20, 40, 80,
@@ -19,10 +19,11 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
-from lindiff_verify import checks, finite_n, tolerance
-from lindiff_verify.extrapolation import fit_finite_size, judge
-from lindiff_verify.registry import Case, Derivation, Figure, Mutant, Outcome, PaperRef, Variable
-from lindiff_verify.replica import Equivalents
+from lindiff_verify.verification import checks, tolerance
+from lindiff_verify.theory import finite_n
+from lindiff_verify.theory.extrapolation import fit_finite_size, judge
+from lindiff_verify.verification.registry import Case, Derivation, Figure, Mutant, Outcome, PaperRef, Variable
+from lindiff_verify.theory.replica import Equivalents
 
 _spec = importlib.util.spec_from_file_location("_appendix_d_mc", Path(__file__).with_name("_appendix_d_mc.py"))
 _mc = importlib.util.module_from_spec(_spec)
@@ -77,7 +78,7 @@ def _sums(zv, qv, cv, est=False):
 def _regime_measurements(key):
     """Relative error of the leading form (replica.averaged_*) against Wishart Monte Carlo for σ_i = i^-2,
     d = 40, 80, 160, α = 1/2, c = 0 — outside the declared domain: reported, never judged."""
-    from lindiff_verify.replica import averaged_alignment, averaged_test_loss, averaged_train_loss
+    from lindiff_verify.theory.replica import averaged_alignment, averaged_test_loss, averaged_train_loss
 
     what = {"gap": "gap (test − train, eq.10 averaged)", "align": "alignment (eq.14)"}[key]
 
@@ -244,9 +245,9 @@ def _fig2bc(ctx):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from lindiff_verify import schedules
-    from lindiff_verify.replica import averaged_kl, averaged_test_loss, averaged_train_loss
-    from lindiff_verify.wishart import white_wishart_eigenvalues
+    from lindiff_verify.model import schedules
+    from lindiff_verify.theory.replica import averaged_kl, averaged_test_loss, averaged_train_loss
+    from lindiff_verify.simulation.wishart import white_wishart_eigenvalues
 
     abar = float(schedules.linear().alphas_cumprod[49])
     qv, eps, dd = (1 - abar) / abar, 1e-2, 100

@@ -7,7 +7,7 @@ yields a wrong solution, or none: a NaN, which is a disagreement).
 
 Independent references: Silverstein's equation solved directly for g at 50 digits (bracketed, its own
 unique root), exact moments of the limiting law, Monte Carlo over Wishart draws extrapolated in 1/d
-(lindiff_verify.extrapolation), and SymPy algebra on a symbolic three-point spectrum with symbolic weights.
+(lindiff_verify.theory.extrapolation), and SymPy algebra on a symbolic three-point spectrum with symbolic weights.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ import numpy as np
 import sympy as sp
 from scipy import optimize
 
-from lindiff_verify import checks, tolerance
-from lindiff_verify.extrapolation import fit_finite_size, judge
-from lindiff_verify.registry import Case, Derivation, Figure, Mutant, Outcome, PaperRef, Variable
-from lindiff_verify.stieltjes import solve_kappa_mp, solve_zeta
-from lindiff_verify.wishart import covariance_eigh, white_wishart_eigenvalues
+from lindiff_verify.verification import checks, tolerance
+from lindiff_verify.theory.extrapolation import fit_finite_size, judge
+from lindiff_verify.verification.registry import Case, Derivation, Figure, Mutant, Outcome, PaperRef, Variable
+from lindiff_verify.theory.stieltjes import solve_kappa_mp, solve_zeta
+from lindiff_verify.simulation.wishart import covariance_eigh, white_wishart_eigenvalues
 
 z = sp.Symbol("z", positive=True)
 kap = sp.Symbol("kappa", positive=True)
@@ -663,7 +663,7 @@ D14 = Derivation(
     checks=[
         checks.numeric("mpmath 50 digits vs Silverstein's equation", "mpmath", _d14_mp_compare, reference=_silverstein_ref,
                        error_model="mpmath at ctx.dps digits (tolerance.precision)",
-                       description="ζ from lindiff_verify.stieltjes.solve_kappa_mp; g from D.12 solved directly"),
+                       description="ζ from lindiff_verify.theory.stieltjes.solve_kappa_mp; g from D.12 solved directly"),
         checks.numeric("Wishart Monte Carlo (Σ0 = I), 1/d-extrapolated", "montecarlo",
                        _white_mc_compare_g(g_from_d14), reference=white_mc, error_model=MC_MODEL,
                        description="⟨1/(ζσ + z)⟩ against (1/d)E Tr(C+z)⁻¹"),
@@ -823,7 +823,7 @@ D16 = Derivation(
 def _fig_mp(ctx):
     import matplotlib.pyplot as plt
 
-    from lindiff_verify.marchenko_pastur import (marchenko_pastur_density, marchenko_pastur_edges,
+    from lindiff_verify.theory.marchenko_pastur import (marchenko_pastur_density, marchenko_pastur_edges,
                                                  marchenko_pastur_point_mass)
 
     fig, ax = plt.subplots(figsize=(6, 4))

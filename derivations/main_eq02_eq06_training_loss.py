@@ -11,8 +11,8 @@ The loss is summed over the d output directions (not divided by d); one timestep
 import numpy as np
 import sympy as sp
 
-from lindiff_verify import checks, tolerance
-from lindiff_verify.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
+from lindiff_verify.verification import checks, tolerance
+from lindiff_verify.verification.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
 
 d = sp.Symbol("d", integer=True, positive=True)
 N = sp.Symbol("N", integer=True, positive=True)

@@ -9,8 +9,8 @@ import numpy as np
 import sympy as sp
 from scipy import stats
 
-from lindiff_verify import checks, tolerance
-from lindiff_verify.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
+from lindiff_verify.verification import checks, tolerance
+from lindiff_verify.verification.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
 
 d = sp.Symbol("d", integer=True, positive=True)
 abar = sp.Symbol("alphabar", positive=True)

@@ -8,8 +8,8 @@ import numpy as np
 import sympy as sp
 from hypothesis import strategies as hst
 
-from lindiff_verify import checks, tolerance
-from lindiff_verify.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
+from lindiff_verify.verification import checks, tolerance
+from lindiff_verify.verification.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
 
 lam = sp.Symbol("lambda", nonnegative=True)
 abar = sp.Symbol("alphabar", positive=True)

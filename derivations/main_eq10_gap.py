@@ -9,9 +9,9 @@ The identity holds for any C ⪰ 0 and m (not only the empirical ones), which th
 import numpy as np
 import sympy as sp
 
-from lindiff_verify import checks, tolerance
-from lindiff_verify.denoiser import LinearDenoiser, training_loss
-from lindiff_verify.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
+from lindiff_verify.verification import checks, tolerance
+from lindiff_verify.theory.denoiser import LinearDenoiser, training_loss
+from lindiff_verify.verification.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
 
 lam = sp.Symbol("lambda", nonnegative=True)
 sig = sp.Symbol("Sigma_ii", nonnegative=True)
@@ -173,5 +173,5 @@ eq10 = Derivation(
     ],
     claim_kind="exact",
     regime="any C ⪰ 0, m, μ0, Σ0 ⪰ 0; 0 < ᾱ < 1; c ≥ 0",
-    notes="Implemented by lindiff_verify.denoiser.LinearDenoiser.gap (arbitrary γ_t: Σ_i ᾱ w_ti²(Σ̃_ii − λ_i + (u_iᵀδ)²)).",
+    notes="Implemented by lindiff_verify.theory.denoiser.LinearDenoiser.gap (arbitrary γ_t: Σ_i ᾱ w_ti²(Σ̃_ii − λ_i + (u_iᵀδ)²)).",
 )

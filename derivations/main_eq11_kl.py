@@ -10,8 +10,8 @@ import numpy as np
 import sympy as sp
 from scipy import stats
 
-from lindiff_verify import checks, tolerance
-from lindiff_verify.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
+from lindiff_verify.verification import checks, tolerance
+from lindiff_verify.verification.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
 
 d = sp.Symbol("d", integer=True, positive=True)
 S0 = sp.MatrixSymbol("Sigma_0", d, d)
@@ -155,5 +155,5 @@ eq11 = Derivation(
     ],
     claim_kind="exact",
     regime="Σ0, Σ_s ≻ 0, any d",
-    notes="Implemented in float64 by lindiff_verify.gaussian.kl_gaussian (eigenbasis of Σ_s) and in mpmath by kl_gaussian_mp.",
+    notes="Implemented in float64 by lindiff_verify.theory.gaussian.kl_gaussian (eigenbasis of Σ_s) and in mpmath by kl_gaussian_mp.",
 )

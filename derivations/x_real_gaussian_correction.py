@@ -15,10 +15,10 @@ import sympy as sp
 from scipy.optimize import brentq
 from threadpoolctl import threadpool_limits
 
-from lindiff_verify import checks, tolerance
-from lindiff_verify.real_gaussian import corrected_traces
-from lindiff_verify.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
-from lindiff_verify.replica import Equivalents
+from lindiff_verify.verification import checks, tolerance
+from lindiff_verify.theory.real_gaussian import corrected_traces
+from lindiff_verify.verification.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
+from lindiff_verify.theory.replica import Equivalents
 
 sig, z, tau, N, d, kap, D, TrR = sp.symbols("sigma z tau N d kappa D TrR", positive=True)
 g = sig**2 / (N * D * (sig + kap) ** 2)

@@ -10,9 +10,9 @@ import sys
 
 import click
 
-from .context import FIDELITIES, Context
-from .errors import InputError
-from .registry import discover
+from .verification.context import FIDELITIES, Context
+from .model.errors import InputError
+from .verification.registry import discover
 
 __all__ = ["main"]
 
@@ -134,7 +134,7 @@ def common_run_options(f):
 @click.option("--no-mutants", is_flag=True, help="Skip the mutant runs (faster; the record has no mutant results).")
 def check(ids, seed, fidelity, backend, paths, json_path, no_mutants):
     """Run the checks of the named derivations (all if none) and print an agreement table."""
-    from .runner import exit_status, run
+    from .verification.runner import exit_status, run
 
     ctx = Context(seed=seed, fidelity=fidelity, backend=backend)
     if backend != "numpy":

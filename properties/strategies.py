@@ -1,7 +1,7 @@
 """Shared Hypothesis strategies (arguments validated eagerly, keyword-only).
 
 * :func:`spectra` — 1-d float64 arrays of eigenvalues (optionally of one named kind);
-* :func:`schedules` — :class:`lindiff_verify.schedules.NoiseSchedule` objects (linear / constant / cosine);
+* :func:`schedules` — :class:`lindiff_verify.model.schedules.NoiseSchedule` objects (linear / constant / cosine);
 * :func:`alphabars` — ᾱ values in (0, 1) away from the ends by ``margin``;
 * :func:`n_samples` — training-set sizes N (≥ 2 with an estimated mean);
 * :func:`regularisation` — c ≥ 0 (γ_t = c ᾱ_t), optionally including exactly 0.
@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from lindiff_verify import schedules as _schedules
-from lindiff_verify import spectra as _spectra
-from lindiff_verify.errors import InputError
+from lindiff_verify.model import schedules as _schedules
+from lindiff_verify.model import spectra as _spectra
+from lindiff_verify.model.errors import InputError
 
 __all__ = ["spectra", "schedules", "alphabars", "n_samples", "regularisation", "KINDS"]
 

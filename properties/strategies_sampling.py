@@ -3,7 +3,7 @@
 import numpy as np
 from hypothesis import strategies as st
 
-from lindiff_verify import schedules
+from lindiff_verify.model import schedules
 
 
 def spectra(*, min_size: int = 1, max_size: int = 4, lo: float = 0.0, hi: float = 8.0):

@@ -6,8 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lindiff_verify import denoiser, gaussian, spectra
-from lindiff_verify.denoiser import LinearDenoiser
+from lindiff_verify.theory import denoiser, gaussian
+from lindiff_verify.model import spectra
+from lindiff_verify.theory.denoiser import LinearDenoiser
 from properties.strategies import alphabars, regularisation, schedules
 from properties.strategies import spectra as spectra_st
 

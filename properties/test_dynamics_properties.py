@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lindiff_verify import dynamics
+from lindiff_verify.theory import dynamics
 
 
 @settings(max_examples=20, deadline=None)

@@ -1,11 +1,11 @@
-"""Hypothesis properties of the D.11/D.12 solvers (lindiff_verify.stieltjes) and D.16."""
+"""Hypothesis properties of the D.11/D.12 solvers (lindiff_verify.theory.stieltjes) and D.16."""
 
 import mpmath
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lindiff_verify.stieltjes import solve_kappa, solve_kappa_mp, solve_zeta, stieltjes
+from lindiff_verify.theory.stieltjes import solve_kappa, solve_kappa_mp, solve_zeta, stieltjes
 
 spectra = st.lists(st.floats(1e-3, 1e3, allow_nan=False, allow_infinity=False), min_size=1, max_size=30).map(np.array)
 n_samples = st.integers(1, 200)

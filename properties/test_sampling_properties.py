@@ -4,8 +4,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lindiff_verify import montecarlo, samplers, tolerance
-from lindiff_verify.vp import VPSchedule, make_grid
+from lindiff_verify.simulation import montecarlo
+from lindiff_verify.theory import samplers
+from lindiff_verify.verification import tolerance
+from lindiff_verify.model.vp import VPSchedule, make_grid
 from properties.strategies_sampling import regularisation, short_schedules, spectra
 
 STOCH = ["ddpm", "ddpm_posterior", "euler_maruyama", "exponential_integrator", "ddim", "heun"]

@@ -4,8 +4,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lindiff_verify import finite_n as fn
-from lindiff_verify import wishart as w
+from lindiff_verify.theory import finite_n as fn
+from lindiff_verify.simulation import wishart as w
 
 sizes = st.tuples(st.integers(1, 30), st.integers(2, 40))
 

@@ -6,8 +6,8 @@ import pytest
 
 USER_DERIVATION = textwrap.dedent('''
     import sympy as sp
-    from lindiff_verify import checks
-    from lindiff_verify.registry import Case, Derivation, Mutant, PaperRef, Variable
+    from lindiff_verify.verification import checks
+    from lindiff_verify.verification.registry import Case, Derivation, Mutant, PaperRef, Variable
 
     x = sp.Symbol("x", positive=True)
 

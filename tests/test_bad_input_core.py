@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from lindiff_verify import data, denoiser, gaussian, schedules, spectra
-from lindiff_verify.denoiser import LinearDenoiser
-from lindiff_verify.errors import InputError
+from lindiff_verify.model import data, schedules, spectra
+from lindiff_verify.theory import denoiser, gaussian
+from lindiff_verify.theory.denoiser import LinearDenoiser
+from lindiff_verify.model.errors import InputError
 
 SCH = schedules.linear(5)
 

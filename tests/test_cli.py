@@ -92,7 +92,7 @@ def test_console_script_is_installed():
 
 
 def test_cupy_backend_without_a_gpu_is_a_clear_error(cli):
-    from lindiff_verify.backend import cupy_available
+    from lindiff_verify.model.backend import cupy_available
 
     ok, why = cupy_available()
     if ok:

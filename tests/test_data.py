@@ -4,7 +4,7 @@ import array_api_strict as xps
 import numpy as np
 import pytest
 
-from lindiff_verify import data
+from lindiff_verify.model import data
 
 
 def test_random_rotation_orthogonal_and_haar_first_moment():

@@ -4,8 +4,9 @@ import array_api_strict as xps
 import numpy as np
 import pytest
 
-from lindiff_verify import data, denoiser, schedules
-from lindiff_verify.denoiser import LinearDenoiser
+from lindiff_verify.model import data, schedules
+from lindiff_verify.theory import denoiser
+from lindiff_verify.theory.denoiser import LinearDenoiser
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lindiff_verify.testing import derivation_items, derivation_record
+from lindiff_verify.verification.testing import derivation_items, derivation_record
 
 
 def pytest_generate_tests(metafunc):

@@ -1,11 +1,12 @@
-"""Specification of lindiff_verify.dynamics (appendix B, fig. 2d)."""
+"""Specification of lindiff_verify.theory.dynamics (appendix B, fig. 2d)."""
 
 import numpy as np
 import pytest
 from scipy.linalg import expm
 
-from lindiff_verify import dynamics, schedules
-from lindiff_verify.errors import InputError
+from lindiff_verify.theory import dynamics
+from lindiff_verify.model import schedules
+from lindiff_verify.model.errors import InputError
 
 
 def test_fig2d_numbers_from_marchenko_pastur():

@@ -1,11 +1,11 @@
-"""Specification of lindiff_verify.extrapolation (finite-size fits in 1/d)."""
+"""Specification of lindiff_verify.theory.extrapolation (finite-size fits in 1/d)."""
 
 import numpy as np
 import pytest
 
-from lindiff_verify.errors import InputError
-from lindiff_verify.extrapolation import fit_finite_size, judge
-from lindiff_verify.tolerance import bonferroni_z
+from lindiff_verify.model.errors import InputError
+from lindiff_verify.theory.extrapolation import fit_finite_size, judge
+from lindiff_verify.verification.tolerance import bonferroni_z
 
 
 def test_exact_line_is_recovered():

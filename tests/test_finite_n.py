@@ -1,4 +1,4 @@
-"""Specification of lindiff_verify.finite_n: exact finite-N Wishart references (MATH.md §D.22)."""
+"""Specification of lindiff_verify.theory.finite_n: exact finite-N Wishart references (MATH.md §D.22)."""
 
 import math
 
@@ -8,8 +8,8 @@ import pytest
 from scipy import integrate, stats
 from scipy.special import digamma
 
-from lindiff_verify import finite_n as fn
-from lindiff_verify.errors import InputError
+from lindiff_verify.theory import finite_n as fn
+from lindiff_verify.model.errors import InputError
 
 
 @pytest.mark.parametrize("n", [5, 12, 40])

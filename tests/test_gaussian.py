@@ -7,7 +7,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from lindiff_verify import gaussian as g
+from lindiff_verify.theory import gaussian as g
 
 
 def test_kl_one_dimensional_by_hand():

@@ -1,14 +1,14 @@
-"""Specification of lindiff_verify.marchenko_pastur (D.12 for Σ0 = s·I, paper fig. 2a)."""
+"""Specification of lindiff_verify.theory.marchenko_pastur (D.12 for Σ0 = s·I, paper fig. 2a)."""
 
 import numpy as np
 import pytest
 from scipy import integrate
 
-from lindiff_verify.errors import InputError
-from lindiff_verify.marchenko_pastur import (marchenko_pastur_cdf, marchenko_pastur_density, marchenko_pastur_edges,
+from lindiff_verify.model.errors import InputError
+from lindiff_verify.theory.marchenko_pastur import (marchenko_pastur_cdf, marchenko_pastur_density, marchenko_pastur_edges,
                                              marchenko_pastur_moment, marchenko_pastur_point_mass,
                                              marchenko_pastur_stieltjes)
-from lindiff_verify.stieltjes import stieltjes
+from lindiff_verify.theory.stieltjes import stieltjes
 
 
 @pytest.mark.parametrize("alpha", [0.2, 1.0, 3.0])
@@ -47,7 +47,7 @@ def test_cdf():
 
 
 def test_density_histogram_of_draws():
-    from lindiff_verify.wishart import white_wishart_eigenvalues
+    from lindiff_verify.simulation.wishart import white_wishart_eigenvalues
 
     ev = white_wishart_eigenvalues(200, 400, rng=np.random.default_rng(0), batch=10).ravel()
     # P(λ ≤ 0.5) against the CDF: binomial SE ≈ 0.005, allow 5 SE plus O(1/d) edge effects

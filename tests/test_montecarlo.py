@@ -3,10 +3,13 @@
 import numpy as np
 import pytest
 
-from lindiff_verify import montecarlo, samplers, schedules, tolerance
-from lindiff_verify.backend import cupy_available
-from lindiff_verify.errors import InputError
-from lindiff_verify.vp import make_grid
+from lindiff_verify.simulation import montecarlo
+from lindiff_verify.theory import samplers
+from lindiff_verify.model import schedules
+from lindiff_verify.verification import tolerance
+from lindiff_verify.model.backend import cupy_available
+from lindiff_verify.model.errors import InputError
+from lindiff_verify.model.vp import make_grid
 
 
 @pytest.mark.parametrize("full", [False, True])

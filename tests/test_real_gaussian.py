@@ -1,11 +1,11 @@
-"""Specification of lindiff_verify.real_gaussian: the next-order (real-Gaussian) mean resolvent (X.1)."""
+"""Specification of lindiff_verify.theory.real_gaussian: the next-order (real-Gaussian) mean resolvent (X.1)."""
 
 import numpy as np
 import pytest
 
-from lindiff_verify.errors import InputError
-from lindiff_verify.real_gaussian import corrected_resolvent, corrected_traces
-from lindiff_verify.replica import Equivalents
+from lindiff_verify.model.errors import InputError
+from lindiff_verify.theory.real_gaussian import corrected_resolvent, corrected_traces
+from lindiff_verify.theory.replica import Equivalents
 
 
 def test_solution_satisfies_its_defining_equations():

@@ -7,12 +7,12 @@ import math
 import pytest
 import sympy as sp
 
-from lindiff_verify import tolerance
-from lindiff_verify.checks import residual_size
-from lindiff_verify.context import Context
-from lindiff_verify.errors import InputError
-from lindiff_verify.registry import CLAIM_KINDS, Case, Outcome, discover
-from lindiff_verify.runner import derivation_verdict, run_derivation
+from lindiff_verify.verification import tolerance
+from lindiff_verify.verification.checks import residual_size
+from lindiff_verify.verification.context import Context
+from lindiff_verify.model.errors import InputError
+from lindiff_verify.verification.registry import CLAIM_KINDS, Case, Outcome, discover
+from lindiff_verify.verification.runner import derivation_verdict, run_derivation
 
 REGISTRY = discover()
 IDS = list(REGISTRY)
@@ -139,8 +139,8 @@ def test_a_disagreement_is_shrunk_to_its_smallest_failing_case():
     """With a Hypothesis strategy over the check's domain, the record carries the minimal failing parameters."""
     from hypothesis import strategies as hst
 
-    from lindiff_verify import checks
-    from lindiff_verify.registry import Derivation, Mutant, PaperRef, Variable
+    from lindiff_verify.verification import checks
+    from lindiff_verify.verification.registry import Derivation, Mutant, PaperRef, Variable
 
     x = sp.Symbol("x", positive=True)
     wrong = (1 + x) ** 2 + sp.Max(0, x - 3)  # wrong only for x > 3

@@ -1,11 +1,11 @@
-"""Specification of lindiff_verify.replica: deterministic equivalents (MATH.md §E) and averaged measures."""
+"""Specification of lindiff_verify.theory.replica: deterministic equivalents (MATH.md §E) and averaged measures."""
 
 import numpy as np
 import pytest
 from scipy.special import digamma
 
-from lindiff_verify.errors import InputError
-from lindiff_verify.replica import (Equivalents, averaged_alignment, averaged_kl, averaged_residual_loss,
+from lindiff_verify.model.errors import InputError
+from lindiff_verify.theory.replica import (Equivalents, averaged_alignment, averaged_kl, averaged_residual_loss,
                                     averaged_test_loss, averaged_train_loss, q_from_alphas_cumprod)
 
 SIG = np.linspace(0.2, 3.0, 40)
@@ -80,7 +80,7 @@ def test_estimated_mean_is_the_reduced_problem():
 
 def test_monte_carlo_agreement_moderate_size():
     """Leading-order equivalents vs dense Wishart draws at d = 100, α = 0.5: O(1/d) gap (≤ 2 %)."""
-    from lindiff_verify.wishart import covariance_eigh
+    from lindiff_verify.simulation.wishart import covariance_eigh
 
     sig = np.linspace(0.3, 2.0, 100)
     lam, U = covariance_eigh(sig, 200, rng=np.random.default_rng(1), batch=20)

@@ -15,12 +15,12 @@ import pytest
 import sympy as sp
 from click.testing import CliRunner
 
-from lindiff_verify.errors import InputError
+from lindiff_verify.model.errors import InputError
 from lindiff_verify.report import build_report, report, write_atomic
 from lindiff_verify.report import render as render_mod
 from lindiff_verify.report.mathml import to_mathml
 from lindiff_verify.report.render import fmt_num
-from lindiff_verify.runner import SCHEMA
+from lindiff_verify.verification.runner import SCHEMA
 
 EQ9 = Path(__file__).resolve().parent.parent / "derivations" / "main_eq09_residual_loss.py"
 
@@ -28,8 +28,8 @@ FAKE_OK = '''
 """A tiny derivation for report tests: E[z^2] = 1 for z ~ N(0, 1), by algebra and by Monte Carlo."""
 import numpy as np
 import sympy as sp
-from lindiff_verify import checks
-from lindiff_verify.registry import Case, Derivation, Figure, Mutant, Outcome, PaperRef, Variable
+from lindiff_verify.verification import checks
+from lindiff_verify.verification.registry import Case, Derivation, Figure, Mutant, Outcome, PaperRef, Variable
 
 s = sp.Symbol("sigma", positive=True)
 
@@ -67,8 +67,8 @@ fake_ok = Derivation(
 
 FAKE_BROKEN = '''
 import sympy as sp
-from lindiff_verify import checks
-from lindiff_verify.registry import Derivation, Figure, Mutant, PaperRef, Variable
+from lindiff_verify.verification import checks
+from lindiff_verify.verification.registry import Derivation, Figure, Mutant, PaperRef, Variable
 
 x = sp.Symbol("x", positive=True)
 
@@ -280,8 +280,8 @@ def test_statements_render_as_mathml_with_their_latex_kept():
 SLOW = '''
 import time
 import sympy as sp
-from lindiff_verify import checks
-from lindiff_verify.registry import Case, Derivation, Mutant, PaperRef, Variable
+from lindiff_verify.verification import checks
+from lindiff_verify.verification.registry import Case, Derivation, Mutant, PaperRef, Variable
 
 x = sp.Symbol("x")
 

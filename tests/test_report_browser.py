@@ -21,8 +21,8 @@ EQ9 = Path(__file__).resolve().parent.parent / "derivations" / "main_eq09_residu
 FAKE = '''
 import numpy as np
 import sympy as sp
-from lindiff_verify import checks
-from lindiff_verify.registry import Case, Derivation, Figure, Mutant, PaperRef, Variable
+from lindiff_verify.verification import checks
+from lindiff_verify.verification.registry import Case, Derivation, Figure, Mutant, PaperRef, Variable
 
 N = sp.Symbol("N", positive=True, integer=True)
 

@@ -1,11 +1,12 @@
-"""Specification of lindiff_verify.samplers: the exact law of DDPM/DDIM/SDE/ODE samplers with the eq.8 denoiser."""
+"""Specification of lindiff_verify.theory.samplers: the exact law of DDPM/DDIM/SDE/ODE samplers with the eq.8 denoiser."""
 
 import numpy as np
 import pytest
 
-from lindiff_verify import samplers, schedules
-from lindiff_verify.errors import InputError
-from lindiff_verify.vp import VPSchedule, discrete_grid, vp_grid
+from lindiff_verify.theory import samplers
+from lindiff_verify.model import schedules
+from lindiff_verify.model.errors import InputError
+from lindiff_verify.model.vp import VPSchedule, discrete_grid, vp_grid
 
 LAMS = np.array([0.0, 1e-3, 0.3, 1.0, 3.0, 10.0])
 MEANS = np.array([0.0, 1.0, -2.0, 0.5, 3.0, -1.0])

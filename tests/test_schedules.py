@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from lindiff_verify import schedules
-from lindiff_verify.errors import InputError
+from lindiff_verify.model import schedules
+from lindiff_verify.model.errors import InputError
 
 
 def test_alphas_cumprod_equals_direct_product():

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from lindiff_verify import spectra
-from lindiff_verify.errors import InputError
+from lindiff_verify.model import spectra
+from lindiff_verify.model.errors import InputError
 
 
 def test_white_is_constant():

@@ -1,11 +1,11 @@
-"""Specification of lindiff_verify.stieltjes: D.11 / eq.12 and the Stieltjes transform D.12–D.16."""
+"""Specification of lindiff_verify.theory.stieltjes: D.11 / eq.12 and the Stieltjes transform D.12–D.16."""
 
 import mpmath
 import numpy as np
 import pytest
 
-from lindiff_verify.errors import ConvergenceError, InputError
-from lindiff_verify.stieltjes import (point_mass_at_zero, solve_kappa, solve_kappa_mp, solve_zeta, spectral_density,
+from lindiff_verify.model.errors import ConvergenceError, InputError
+from lindiff_verify.theory.stieltjes import (point_mass_at_zero, solve_kappa, solve_kappa_mp, solve_zeta, spectral_density,
                                       stieltjes, stieltjes_mp)
 
 
@@ -126,7 +126,7 @@ def test_bad_precision_and_n():
 
 
 def test_non_convergence_raises(monkeypatch):
-    import lindiff_verify.stieltjes as S
+    import lindiff_verify.theory.stieltjes as S
 
     monkeypatch.setattr(S, "_kappa_newton", lambda z, sig, w, n: (z * 0 + 1.0, np.arange(0)))  # a wrong "root"
     with pytest.raises(ConvergenceError, match="z = "):

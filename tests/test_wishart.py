@@ -1,11 +1,11 @@
-"""Specification of lindiff_verify.wishart: every fast path has the dense draw's law (MATH.md §0)."""
+"""Specification of lindiff_verify.simulation.wishart: every fast path has the dense draw's law (MATH.md §0)."""
 
 import numpy as np
 import pytest
 
-from lindiff_verify import wishart as w
-from lindiff_verify.backend import cupy_available
-from lindiff_verify.errors import InputError
+from lindiff_verify.simulation import wishart as w
+from lindiff_verify.model.backend import cupy_available
+from lindiff_verify.model.errors import InputError
 
 Z = 4.5  # two-sided z for a handful of moment comparisons (false alarm ~1e-5 each)
 

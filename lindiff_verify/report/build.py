@@ -22,12 +22,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..context import FIDELITIES, Context
-from ..errors import InputError
-from ..registry import (Derivation, Registry, _derivations_in, _load_module,
+from ..verification.context import FIDELITIES, Context
+from ..model.errors import InputError
+from ..verification.registry import (Derivation, Registry, _derivations_in, _load_module,
                         default_derivation_paths)
-from ..runner import SCHEMA, error_record, provenance, run_derivation, summarize
-from ..runner import exit_status as runner_exit_status
+from ..verification.runner import SCHEMA, error_record, provenance, run_derivation, summarize
+from ..verification.runner import exit_status as runner_exit_status
 from .atomic import write_text_atomic
 from .figures import qualified_name, render_figure
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import InputError
+from ..model.errors import InputError
 
 __all__ = ["report"]
 

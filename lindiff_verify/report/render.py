@@ -9,7 +9,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup, escape
 
-from ..registry import SECTIONS
+from ..verification.registry import SECTIONS
 
 __all__ = ["render_html", "fmt_num", "TEMPLATES"]
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import integrate, optimize
 
-from . import validate
-from .errors import InputError
+from ..model import validate
+from ..model.errors import InputError
 
 __all__ = ["rates", "optimum", "weights_flow", "weights_gd", "diagonal_weights", "train_loss", "test_loss",
            "early_stopping_time", "mp_test_loss", "gd_original_basis"]

@@ -1,6 +1,6 @@
 """Deterministic equivalents of resolvent traces (MATH.md §D–§E) and the averaged measures eq.13–eq.15, D.18.
 
-Notation (MATH.md §E). R = (C + zI)⁻¹, κ = κ(z) from D.11 (:func:`lindiff_verify.stieltjes.solve_kappa`),
+Notation (MATH.md §E). R = (C + zI)⁻¹, κ = κ(z) from D.11 (:func:`lindiff_verify.theory.stieltjes.solve_kappa`),
 ρ = κ/z = 1/ζ, P = (Σ0 + κI)⁻¹,
     df1 = Σ σ_i/(σ_i + κ),  df2 = Σ σ_i²/(σ_i + κ)²,  D = 1 − df2/N,
     S1 = Σ 1/(σ_i + κ),     S2 = Σ 1/(σ_i + κ)²,     T1 = Σ σ_i/(σ_i + κ)².
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import validate
-from .errors import InputError
+from ..model import validate
+from ..model.errors import InputError
 from .stieltjes import _z_array, solve_kappa, spectrum_weights
 
 __all__ = [

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import backend as _backend
-from . import validate
+from ..model import backend as _backend
+from ..model import validate
 
 __all__ = ["Context", "FIDELITIES", "stream_key"]
 

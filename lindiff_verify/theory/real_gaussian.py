@@ -23,7 +23,7 @@ against the exact inverse-Wishart E[C⁻¹] = N/(N − d − 1) Σ0⁻¹: correc
 the leading order N/(N − d) has leading/exact − 1 = −1/(N − d).
 
 Estimated mean: C is the known-mean covariance of N − 1 samples with covariance Σ0 (N − 1)/N (as in
-:mod:`lindiff_verify.replica`); we solve (★★) for that reduced problem.
+:mod:`lindiff_verify.theory.replica`); we solve (★★) for that reduced problem.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from . import validate
-from .errors import ConvergenceError
+from ..model import validate
+from ..model.errors import ConvergenceError
 from .replica import Equivalents
 from .stieltjes import _z_array, spectrum_weights
 

@@ -143,7 +143,7 @@ def cifar10_spectrum_path() -> Path | None:
     ``../shared/data/cifar10_spectrum.npy`` relative to the repository root; None if absent."""
     env = os.environ.get("LINDIFF_VERIFY_CIFAR10_SPECTRUM")
     cands = [Path(env)] if env else []
-    cands.append(Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "cifar10_spectrum.npy")
+    cands.append(Path(__file__).resolve().parents[3] / "shared" / "data" / "cifar10_spectrum.npy")
     for c in cands:
         if c.is_file():
             return c

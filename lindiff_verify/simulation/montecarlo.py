@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 from array_api_compat import array_namespace
 
-from . import validate
-from .backend import to_numpy
-from .errors import InputError
-from .samplers import STOCHASTIC, sampler_step
-from .vp import TimeGrid, make_grid
+from ..model import validate
+from ..model.backend import to_numpy
+from ..model.errors import InputError
+from ..theory.samplers import STOCHASTIC, sampler_step
+from ..model.vp import TimeGrid, make_grid
 
 __all__ = ["RunningMoments", "MatrixDenoiser", "MCResult", "sample_batch", "monte_carlo_moments", "normal", "noise_source"]
 

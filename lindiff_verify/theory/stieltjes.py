@@ -22,8 +22,8 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 
-from . import validate
-from .errors import ConvergenceError, InputError
+from ..model import validate
+from ..model.errors import ConvergenceError, InputError
 
 __all__ = [
     "solve_kappa",

@@ -6,8 +6,8 @@ weights 1/se_k²,
     v(d) = v∞ + b/d            (order 1)   or   v(d) = v∞ + b/d + c/d²   (order 2),
 and return v∞ with its standard error (from the known per-point SEs, i.e. (XᵀWX)⁻¹), the finite-size
 slope b with its SE, and χ² with its p-value (a small p-value says the 1/d model does not describe the
-data: the report shows it). :func:`judge` turns a fit into a :class:`~lindiff_verify.registry.Case`
-with tolerance z·SE(v∞), z from :func:`lindiff_verify.tolerance.bonferroni_z`.
+data: the report shows it). :func:`judge` turns a fit into a :class:`~lindiff_verify.verification.registry.Case`
+with tolerance z·SE(v∞), z from :func:`lindiff_verify.verification.tolerance.bonferroni_z`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from . import tolerance, validate
-from .errors import InputError
-from .registry import Case
+from ..verification import tolerance
+from ..model import validate
+from ..model.errors import InputError
+from ..verification.registry import Case
 
 __all__ = ["FiniteSizeFit", "fit_finite_size", "judge"]
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import sympy
 
-from . import PAPER
-from .errors import InputError
+from .._meta import PAPER
+from ..model.errors import InputError
 
 __all__ = [
     "PaperRef",
@@ -298,7 +298,7 @@ class Registry(Mapping):
 def default_derivation_paths() -> list[Path]:
     """Built-in derivations: ``derivations/`` beside the package (source checkout / editable install),
     or the copy shipped inside the package; plus any paths in $LINDIFF_VERIFY_DERIVATIONS (os.pathsep)."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # the lindiff_verify package
     paths = []
     for cand in (here.parent / "derivations", here / "builtin_derivations"):
         if cand.is_dir():

@@ -17,8 +17,8 @@ from math import comb
 import numpy as np
 from scipy import integrate
 
-from . import validate
-from .errors import InputError
+from ..model import validate
+from ..model.errors import InputError
 
 __all__ = [
     "marchenko_pastur_edges",

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from array_api_compat import array_namespace, is_cupy_namespace, is_numpy_namespace
 
-from . import validate
-from .backend import to_numpy
-from .errors import InputError
+from ..model import validate
+from ..model.backend import to_numpy
+from ..model.errors import InputError
 
 __all__ = [
     "METHODS",
@@ -178,7 +178,7 @@ def _tridiagonal_eigvalsh(diag, off, xp):
         for k in range(diag.shape[0]):
             ev, info = dsterf(diag[k], off[k])
             if info != 0:
-                from .errors import ConvergenceError
+                from ..model.errors import ConvergenceError
 
                 raise ConvergenceError(f"dsterf failed (info = {info}) on a Laguerre tridiagonal of size {diag.shape[1]}")
             out[k] = np.sort(ev)

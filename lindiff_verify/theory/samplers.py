@@ -1,6 +1,6 @@
 r"""Samplers for linear diffusion models and the exact law of their samples (paper eq.3–eq.4, appendix C).
 
-Every sampler is one step x_k → x_{k−1} on a :class:`~lindiff_verify.vp.TimeGrid`, written in terms of the
+Every sampler is one step x_k → x_{k−1} on a :class:`~lindiff_verify.model.vp.TimeGrid`, written in terms of the
 noise prediction ε = ε_θ(x, t_k) (and, for Heun, ε at t_{k−1}); with ᾱ = ᾱ(t_k), ᾱ' = ᾱ(t_{k−1}),
 a = √ᾱ, s = √(1 − ᾱ), β = 1 − ᾱ/ᾱ' (the DDPM β_t), b = β(t_k) the SDE rate and h = t_k − t_{k−1}:
 
@@ -28,9 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 from array_api_compat import array_namespace
 
-from . import validate
-from .errors import InputError
-from .vp import TimeGrid, make_grid
+from ..model import validate
+from ..model.errors import InputError
+from ..model.vp import TimeGrid, make_grid
 
 __all__ = [
     "SAMPLERS",
@@ -149,7 +149,7 @@ class GaussianLaw:
 
 
 def kl_divergence(mean0, var0, mean1, var1) -> float:
-    """eq.11 for diagonal Gaussians: D_KL(N(mean0, var0) ‖ N(mean1, var1)) (via :mod:`lindiff_verify.gaussian`)."""
+    """eq.11 for diagonal Gaussians: D_KL(N(mean0, var0) ‖ N(mean1, var1)) (via :mod:`lindiff_verify.theory.gaussian`)."""
     from .gaussian import kl_gaussian_diag
 
     return float(kl_gaussian_diag(np.asarray(mean0, float), np.asarray(var0, float), np.asarray(mean1, float),
@@ -157,7 +157,7 @@ def kl_divergence(mean0, var0, mean1, var1) -> float:
 
 
 def wasserstein2(mean0, var0, mean1, var1) -> float:
-    """W2 distance between diagonal Gaussians (via :mod:`lindiff_verify.gaussian`)."""
+    """W2 distance between diagonal Gaussians (via :mod:`lindiff_verify.theory.gaussian`)."""
     from .gaussian import w2_gaussian_diag
 
     return float(w2_gaussian_diag(np.asarray(mean0, float), np.asarray(var0, float), np.asarray(mean1, float),

@@ -21,8 +21,8 @@ import mpmath
 import numpy as np
 from scipy.special import digamma
 
-from . import validate
-from .errors import InputError
+from ..model import validate
+from ..model.errors import InputError
 
 __all__ = [
     "dof",

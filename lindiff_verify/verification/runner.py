@@ -15,7 +15,7 @@ from pathlib import Path
 import mpmath
 import numpy as np
 
-from . import __version__
+from .._meta import __version__
 from .checks import as_outcome
 from .context import Context
 from .registry import Derivation, Outcome
@@ -27,7 +27,7 @@ _PACKAGES = ("numpy", "scipy", "sympy", "mpmath", "array-api-compat", "hypothesi
 
 
 def _git_commit() -> str:
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     try:
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
         return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"

@@ -17,7 +17,7 @@ import mpmath
 import numpy as np
 from array_api_compat import array_namespace
 
-from .errors import InputError
+from ..model.errors import InputError
 
 __all__ = ["kl_gaussian", "kl_gaussian_diag", "kl_gaussian_mp", "w2_gaussian", "w2_gaussian_diag", "w2_gaussian_mp"]
 

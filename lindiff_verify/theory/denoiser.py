@@ -22,9 +22,9 @@ from __future__ import annotations
 import numpy as np
 from array_api_compat import array_namespace
 
-from . import validate
-from .errors import InputError
-from .schedules import NoiseSchedule
+from ..model import validate
+from ..model.errors import InputError
+from ..model.schedules import NoiseSchedule
 
 __all__ = [
     "LinearDenoiser",
@@ -157,8 +157,8 @@ class LinearDenoiser:
 
     @classmethod
     def from_data(cls, x, schedule, *, estimated_mean: bool = True, c=None, gamma=None):
-        """Fit to the rows of ``x`` via :func:`lindiff_verify.data.empirical_moments`."""
-        from .data import empirical_moments
+        """Fit to the rows of ``x`` via :func:`lindiff_verify.model.data.empirical_moments`."""
+        from ..model.data import empirical_moments
 
         m, C = empirical_moments(x, estimated_mean=estimated_mean)
         return cls.fit(C, m, schedule, c=c, gamma=gamma)

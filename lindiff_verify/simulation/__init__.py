@@ -1,0 +1,1 @@
+"""Simulation: Monte Carlo engines (sampler trajectories, Wishart draws), array-API generic."""

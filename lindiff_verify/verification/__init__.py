@@ -1,0 +1,1 @@
+"""Verification: the derivation registry, check kinds, tolerances, context, runner, pytest support."""
