@@ -6,7 +6,6 @@ Convention: the loss is the eq.6 noise average per timestep, *summed* over direc
 
 import numpy as np
 import sympy as sp
-from hypothesis import strategies as hst
 
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.verification.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
@@ -63,9 +62,13 @@ def _compare_matrix(st, ref, ctx):
     return out
 
 
-#: the check's domain for Hypothesis (a disagreement is shrunk to its smallest failing (d, N, ᾱ))
-_domain = hst.fixed_dictionaries({"d": hst.integers(1, 12), "N": hst.integers(1, 40),
-                                  "alphabar": hst.floats(0.01, 0.999)})
+def _domain():
+    """The check's domain for Hypothesis (a disagreement is shrunk to its smallest failing (d, N, ᾱ)).
+    Built on demand: Hypothesis is a test-only dependency, and without it shrinking is reported unavailable."""
+    from hypothesis import strategies as hst
+
+    return hst.fixed_dictionaries({"d": hst.integers(1, 12), "N": hst.integers(1, 40),
+                                   "alphabar": hst.floats(0.01, 0.999)})
 
 
 def _one_case(st, params, ctx):

@@ -34,6 +34,7 @@ __all__ = [
     "Derivation",
     "Registry",
     "discover",
+    "load_error",
     "default_derivation_paths",
     "CLAIM_KINDS",
     "METHODS",
@@ -87,6 +88,9 @@ class Case:
     reference: Any
     tolerance: float
     error: float | None = None  # set when the difference was computed at higher precision
+    #: the part of ``tolerance`` that bounds a known deterministic bias (neglected terms, discretisation);
+    #: the rest is the statistical / rounding allowance. Shown apart in the report.
+    bias_bound: float | None = None
 
     @property
     def abs_error(self) -> float:
@@ -165,6 +169,8 @@ class Check:
     #: evaluating one case: when the check disagrees, the runner asks Hypothesis for the smallest failing case.
     strategy: Any = None
     case: Callable[[Mapping[str, sympy.Basic], Any, Any], Case] | None = None
+    #: what this check can and cannot detect (e.g. "an error larger than the bias bound, not a smaller one")
+    detects: str = ""
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -342,6 +348,19 @@ def _derivations_in(module) -> list[Derivation]:
     return uniq
 
 
+def load_error(path, exc: BaseException) -> InputError:
+    """One line naming a derivation file that failed to import and why (syntax error with its line, the
+    exception raised at import time, or a Derivation that failed validation)."""
+    if isinstance(exc, SyntaxError):
+        where = f"line {exc.lineno}: " if exc.lineno else ""
+        why = f"{where}SyntaxError: {exc.msg}"
+    elif isinstance(exc, InputError):
+        why = str(exc)
+    else:
+        why = f"{type(exc).__name__} at import: {exc}"
+    return InputError("derivations file", f"{path}: {why}", "a Python file that imports cleanly")
+
+
 def discover(extra_paths: Sequence[str | os.PathLike] = (), *, include_builtin: bool = True) -> Registry:
     """Load every derivation file in the built-in folder and in ``extra_paths`` (folders or files)."""
     paths = (default_derivation_paths() if include_builtin else []) + [Path(p) for p in extra_paths]
@@ -349,9 +368,14 @@ def discover(extra_paths: Sequence[str | os.PathLike] = (), *, include_builtin: 
     for p in paths:
         if not p.exists():
             raise InputError("derivations path", f"{str(p)!r} does not exist", "an existing folder or .py file")
+        if p.is_file() and p.suffix != ".py":
+            raise InputError("derivations path", f"{str(p)!r} is not a .py file", "a folder or a .py file")
         files = [p] if p.is_file() else sorted(f for f in p.glob("*.py") if not f.name.startswith("_"))
         for f in files:
-            module = _load_module(f)
+            try:
+                module = _load_module(f)
+            except (Exception, SystemExit) as exc:
+                raise load_error(f, exc) from exc
             for d in _derivations_in(module):
                 if d.source is None:
                     d.source = str(f)
