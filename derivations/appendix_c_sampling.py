@@ -452,8 +452,9 @@ c9 = Derivation(
                replace={"var": lc - abT**2 * lc**2 * (1 - lc) / vT**2}),
     ],
     claim_kind="asymptotic",
-    regime="exact for the continuous-time sampler (any schedule, through ᾱ_T); the T-step DDPM sampler differs in "
-           "the variance by D_T = O(β_max) (≈ +β_1 for λ → 0 with σ² = β), and not at all in the mean",
+    regime="limit in the number of sampler steps T → ∞ (continuous time), not in d or N (each direction evolves "
+           "alone): exact for the continuous-time sampler (any schedule, through ᾱ_T); the T-step DDPM sampler differs "
+           "in the variance by D_T = O(1/T) (≈ +β_1 for λ → 0 with σ² = β), and not at all in the mean",
     notes="Discrete mean equals C.9 exactly (telescoping v_t − β_t = v_{t−1}(1 − β_t)). Regularisation replaces λ by λ + c.",
     figures=[Figure("c9_gap", "Discrete DDPM vs continuous C.9 variance", _fig_gap,
                     caption="Left: relative variance gap vs λ for several T (σ² = β solid, β̃ dashed); right: |gap| vs T "

@@ -105,6 +105,8 @@ def gap(case) -> Markup | None:
 
 _BRACED = re.compile(r"(?<=[^\s_^])([_^])\{([^{}]{1,40})\}")
 _BARE = re.compile(r"(?<=[^\s_^(])([_^])([A-Za-z0-9]{1,2}|[-−]\d{1,2}|\*)(?![A-Za-z0-9_])")
+#: a one-letter symbol with a word subscript: L_test, D_KL (not snake_case words: num_train_timesteps)
+_WORD_SUB = re.compile(r"(?<![A-Za-z0-9_])([A-Za-zΑ-Ωα-ωᾱ])_([A-Za-z]{3,8})(?![A-Za-z0-9_])")
 
 
 def text(s) -> Markup:
@@ -119,6 +121,7 @@ def text(s) -> Markup:
         return f"<{tag}>{m.group(2)}</{tag}>"
 
     out = _BRACED.sub(sub, out)
+    out = _WORD_SUB.sub(lambda m: f"{m.group(1)}<sub>{m.group(2)}</sub>", out)
     out = _BARE.sub(sub, out)
     return Markup(out)
 
