@@ -173,6 +173,9 @@ def collect(ids: Sequence[str] | None = None, *, seed: int = 0, fidelity: str = 
     t_disc = time.perf_counter()
     selected = discover_strict(paths, include_builtin=include_builtin).select(list(ids) if ids else None)
     t_disc = time.perf_counter() - t_disc
+    if not selected:
+        raise InputError("derivations", "none found (the built-in ones are excluded and no other path was given)",
+                         "at least one derivation: drop --no-builtin or add --derivations PATH")
     jobs = min(jobs, max(len(selected), 1))
 
     from tqdm import tqdm

@@ -45,7 +45,10 @@ def report(ids, out, fidelity, seed, backend, derivation_paths, include_builtin,
     """Run the derivations IDS (all when none are given) and write an HTML report with its JSON twin."""
     from .build import HTML_NAME, JSON_NAME, build_report, exit_status
 
+    from .atomic import check_writable
+
     try:
+        check_writable(out, "--out", folder=True)  # refused before any check runs
         record = build_report(ids, out, seed=seed, fidelity=fidelity, backend=backend,
                               derivation_paths=derivation_paths, jobs=jobs, progress=progress, figures=figures,
                               include_builtin=include_builtin, timeout=timeout)
