@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from ._click import OneLineGroup
+from .report.oneline import OneLineGroup
 from .model.backend import BACKENDS
 from .verification.context import FIDELITIES, Context
 from .verification.registry import discover

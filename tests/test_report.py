@@ -6,6 +6,7 @@ Runs on a small subset — eq.9 plus a temporary folder of tiny fake derivations
 from __future__ import annotations
 
 import json
+import re
 import os
 import textwrap
 from html.parser import HTMLParser
@@ -327,3 +328,19 @@ def test_a_surviving_mutant_fails_the_run(tmp_path, fake_ok):
     assert "mutant 'no change' survived" in result.output
     page = (tmp_path / "o" / "index.html").read_text()
     assert "survived" in page and "1/2 killed" in page
+
+
+def test_profile_prints_where_the_time_went(tmp_path, fake_ok):
+    result = CliRunner().invoke(report, ["--out", str(tmp_path / "p"), "--no-builtin", "--no-progress", "--profile",
+                                         "--derivations", str(EQ9), "--derivations", str(fake_ok)])
+    assert result.exit_code == 0, result.output
+    err = result.stderr
+    assert "where the time went" in err
+    for phase in ("discovery", "derivations (checks, mutants, figures)", "rendering the page"):
+        assert phase in err
+    # per derivation (checks, mutants, figures), per check and per figure
+    assert re.search(r"^eq\.9\s+\d+\.\d+\s+\d+\.\d+\s+\d+\.\d+", err, re.M)
+    assert "X.901  monte carlo" in err and "X.901  hist" in err
+    assert "where the time went" not in result.stdout
+    rec = json.loads((tmp_path / "p" / "agreement.json").read_text())
+    assert {"discovery", "rendering"} <= set(rec["provenance"]["profile"])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from .._click import OneLineCommand
+from .oneline import OneLineCommand
 from ..model.errors import InputError
 
 __all__ = ["report"]

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 
 from ..verification.registry import SECTIONS
 
-__all__ = ["render_html", "fmt_num", "text", "TEMPLATES"]
+__all__ = ["render_html", "render_cards", "fmt_num", "text", "TEMPLATES"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _SUP = str.maketrans("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺")
@@ -214,3 +214,17 @@ def render_html(data) -> str:
                       sections=_sections(record["derivations"]), views=views, css=Markup(css),
                       kinds=claim_kinds(record["derivations"]), gaps=measured_gaps(record["derivations"]),
                       shown_failure=shown_failure)
+
+
+def render_cards(data, *, standalone: bool = True) -> str:
+    """The cards of ``data``'s derivations alone (a notebook's rich display): one standalone HTML document
+    with the report's CSS, or (``standalone=False``) the bare card markup."""
+    env = _env()
+    tpl = env.from_string('{% for r in records %}{% set view = views.get(r.id, {}) %}{% include "card.html.j2" %}'
+                          '{% endfor %}')
+    cards = tpl.render(records=data.record["derivations"], views=data.views, shown_failure=shown_failure)
+    if not standalone:
+        return cards
+    css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><style>{css}</style></head>'
+            f'<body><main style="padding: .5rem">{cards}</main></body></html>')

@@ -234,6 +234,10 @@ class Derivation:
             self.section = section_of(self.id)
         self.statement = dict(self.statement)
 
+    def _repr_html_(self):
+        """In a notebook: the derivation's report card (rendered by the report layer, see HTML_CARD)."""
+        return HTML_CARD(self) if HTML_CARD is not None else None
+
     def mutated(self, mutant: Mutant) -> dict:
         return mutant.apply(self.statement)
 
@@ -243,6 +247,11 @@ class Derivation:
         if isinstance(self.display, sympy.Basic):
             return [self.display]
         return list(self.display)
+
+
+#: renders a Derivation as HTML (a notebook's rich display); set by ``lindiff_verify.report.notebook``, which
+#: the package loads when IPython is running or the report layer is imported
+HTML_CARD: Callable[["Derivation"], str] | None = None
 
 
 def section_of(derivation_id: str) -> str:

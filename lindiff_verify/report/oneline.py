@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from .model.errors import InputError
+from ..model.errors import InputError
 
 __all__ = ["OneLineCommand", "OneLineGroup", "one_line"]
 
@@ -38,6 +38,10 @@ class _OneLine:
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.ClickException as exc:
+            no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
+            if no_args and isinstance(exc, no_args):  # bare ``lindiff-verify``: the help, as usual
+                click.echo(exc.ctx.get_help(), err=True)
+                sys.exit(exc.exit_code)
             click.echo(f"lindiff-verify: error: {one_line(exc)}", err=True)
             sys.exit(exc.exit_code)
         except click.Abort:
