@@ -22,14 +22,14 @@ namespace ``xp`` (NumPy by default, CuPy draws on the device from a generator se
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 
 import numpy as np
-from array_api_compat import array_namespace, is_cupy_namespace, is_numpy_namespace
+from array_api_compat import array_namespace, is_numpy_namespace
 
 from ..model import validate
-from ..model.backend import to_numpy
+from ..model.backend import standard_normal, to_numpy
 from ..model.errors import InputError
+from .moments import RunningMoments
 
 __all__ = [
     "METHODS",
@@ -83,17 +83,6 @@ def degrees_of_freedom(n_samples: int, estimated_mean: bool) -> int:
     return n - 1 if estimated_mean else n
 
 
-def _standard_normal(rng, shape, xp):
-    """Standard normal array of ``shape`` in namespace ``xp`` (drawn on the device for CuPy)."""
-    if is_cupy_namespace(xp):
-        import cupy
-
-        dev = cupy.random.default_rng(int(rng.integers(2**63)))
-        return dev.standard_normal(shape, dtype=cupy.float64)
-    z = rng.standard_normal(shape)
-    return z if is_numpy_namespace(xp) else xp.asarray(z)
-
-
 def _to_xp(x: np.ndarray, xp):
     return x if is_numpy_namespace(xp) else xp.asarray(x)
 
@@ -119,7 +108,7 @@ def sample_covariance(spectrum, n_samples, *, rng, batch=1, estimated_mean=False
         rot = validate.finite_array("rotation", rotation, shape=(d, d))
         if not np.allclose(rot @ rot.T, np.eye(d), atol=1e-8 * d):
             raise InputError("rotation", "is not orthogonal (O Oᵀ ≠ I)", "an orthogonal d × d matrix")
-    g = _standard_normal(rng, (b, n, d), xp)
+    g = standard_normal(rng, (b, n, d), xp)
     x = g * _to_xp(np.sqrt(sig), xp)
     if rotation is not None:
         x = x @ _to_xp(rot.T, xp)  # rows x^μ = O diag(√σ) g^μ
@@ -236,38 +225,6 @@ def white_wishart_eigenvalues(d, n_samples, *, rng, batch=1, method="tridiagonal
 # ----------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class RunningMoments:
-    """Running mean and variance of a scalar statistic (Chan et al. batched merge; float64, host)."""
-
-    count: int = 0
-    mean: float = 0.0
-    m2: float = 0.0
-
-    def update(self, values) -> "RunningMoments":
-        v = np.asarray(values, dtype=float).ravel()
-        if v.size == 0:
-            return self
-        nb, mb = v.size, float(v.mean())
-        m2b = float(((v - mb) ** 2).sum())
-        n = self.count + nb
-        delta = mb - self.mean
-        self.mean += delta * nb / n
-        self.m2 += m2b + delta**2 * self.count * nb / n
-        self.count = n
-        return self
-
-    @property
-    def var(self) -> float:
-        """Unbiased sample variance."""
-        return self.m2 / (self.count - 1) if self.count > 1 else float("nan")
-
-    @property
-    def se(self) -> float:
-        """Standard error of the mean."""
-        return float(np.sqrt(self.var / self.count)) if self.count > 1 else float("nan")
-
-
 def iter_batches(draw: Callable[[int], object], n_draws: int, batch: int) -> Iterator[object]:
     """Yield ``draw(k)`` for batch sizes k summing to ``n_draws`` (each k ≤ ``batch``)."""
     n_draws = validate.positive_int("n_draws", n_draws)
@@ -279,14 +236,6 @@ def iter_batches(draw: Callable[[int], object], n_draws: int, batch: int) -> Ite
         done += k
 
 
-@dataclass
-class SpectralStatistics:
-    moments: dict[str, RunningMoments] = field(default_factory=dict)
-
-    def __getitem__(self, name) -> RunningMoments:
-        return self.moments[name]
-
-
 def spectral_statistics(draw: Callable[[int], object], statistics: Mapping[str, Callable], n_draws: int,
                         batch: int = 64) -> dict[str, RunningMoments]:
     """Stream ``n_draws`` eigenvalue draws (``draw(k)`` → (k, d)) through ``statistics`` (eigs → (k,)).
@@ -296,11 +245,8 @@ def spectral_statistics(draw: Callable[[int], object], statistics: Mapping[str, 
     out = {name: RunningMoments() for name in statistics}
     for ev in iter_batches(draw, n_draws, batch):
         for name, f in statistics.items():
-            out[name].update(_host(f(ev)))
+            out[name].update(to_numpy(f(ev)))
     return out
-
-
-_host = to_numpy
 
 
 def trace_moment(eigs, k: int = 1):
