@@ -11,6 +11,7 @@ The identity holds for any C ⪰ 0 and m (not only the empirical ones), which th
 import numpy as np
 import sympy as sp
 
+from lindiff_verify.model import schedules
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.theory.denoiser import LinearDenoiser, training_loss
 from lindiff_verify.verification.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
@@ -146,6 +147,42 @@ def _dense_compare(st, ref, ctx):
     return out
 
 
+# -- check 4: the gap summed over t = 1..T (eq.2's normalisation) on the paper's schedule, dense ----------------------
+def _summed_reference(ctx):
+    rng = ctx.rng("summed")
+    sch = schedules.make_schedule(schedules.PAPER_SCHEDULE)
+    a = sch.alphas_cumprod
+    out = []
+    for dim, cc in ((4, 0.0), (5, 0.1)):
+        Cn, mvec, S0, mu0 = _problem(rng, dim)
+        g = cc * a  # γ_t = c ᾱ_t
+        s = np.sqrt(1 - a)[:, None, None]
+        W = s * np.linalg.inv(a[:, None, None] * Cn + (1 - a + g)[:, None, None] * np.eye(dim))
+        dm = np.outer(mu0 - mvec, mu0 - mvec)
+        per_t = a * np.einsum("tij,jk,tik->t", W, S0 - Cn + dm, W)  # trace form ᾱ Tr[W(Σ0 − C + δδᵀ)Wᵀ]
+        out.append(({"d": dim, "c": cc, "gamma_t": "c·ᾱ_t", "schedule": sch.describe(), "normalisation": "total Σ_t"},
+                    (Cn, mvec, S0, mu0), a, g, float(per_t.sum()), float(np.abs(per_t).sum())))
+    return out
+
+
+def _compare_summed(st, ref, ctx):
+    out = Outcome()
+    for params, prob, a, g, total, scale in ref:
+        ev, U = np.linalg.eigh(prob[0])
+        ev = np.clip(ev, 0, None)
+        diag = np.einsum("ij,ik,kj->j", U, prob[2], U)
+        qq = U.T @ (prob[3] - prob[1])
+        f = checks.lambdify((lam, sig, q, abar, gam, c), st["summand"])
+        val = float(np.sum(f(ev[None, :], diag[None, :], qq[None, :], a[:, None], g[:, None], params["c"])
+                           * np.ones((a.size, ev.size))))
+        tol = tolerance.float64(scale=scale * params["d"], n_ops=1e4)
+        out.cases.append(Case(params, val, total, tol.value))
+        out.tolerance_model = tol.model
+        out.measurements[f"d={params['d']}, c={params['c']}: gap total Σ_t, per dimension, per dimension and step"] = [
+            total, total / params["d"], total / (params["d"] * a.size)]
+    return out
+
+
 _D = abar * lam + 1 - abar + gam  # the general denominator
 
 eq10 = Derivation(
@@ -173,6 +210,9 @@ eq10 = Derivation(
                        error_model="Monte Carlo: z·SE of the test-loss average (train loss exact), Bonferroni over cases"),
         checks.numeric("dense trace formulas (no eigenbasis)", "numeric", _dense_compare, reference=_dense_reference,
                        error_model="float64 rounding: 1e3·eps·d·(|L_test| + |L_train|)"),
+        checks.numeric("summed over t = 1..T on the paper's schedule (eq.2), dense trace form", "numeric",
+                       _compare_summed, reference=_summed_reference,
+                       error_model="float64 rounding: 1e4·eps·d·Σ_t |gap_t|"),
     ],
     mutants=[
         Mutant("gap without (u_iᵀδ)²", "mean mismatch dropped",
