@@ -339,7 +339,7 @@ def _fig_kl_collapse(ctx):
     ratios = np.array([1.5, 2, 4, 8, 16, 32])
     fig, ax = plt.subplots(figsize=(5, 3.6))
     for k in (0.0, 1.0, 2.0):
-        sig = power_law(dd, k)
+        sig = power_law(dd, k, normalise="trace")
         means = []
         for r in ratios:
             n = int(r * dd)
@@ -347,7 +347,7 @@ def _fig_kl_collapse(ctx):
             sig_t = np.einsum("kji,j->ki", u**2, sig)
             kl = 0.5 * (np.sum(sig_t / lam, axis=1) - dd + np.sum(np.log(lam), axis=1) - np.sum(np.log(sig)))
             means.append(kl.mean() / dd)
-        ax.plot(ratios, means, "o", label=f"Monte Carlo, σ_i ∝ i^-{k:g}")
+        ax.plot(ratios, means, "o", label=f"Monte Carlo, σ_i ∝ i^-{k:g} (Tr Σ0 = d)")
     grid = np.geomspace(1.2, 40, 60)
     ax.plot(grid, [finite_n.expected_kl(dd, int(round(g * dd))) / dd for g in grid], "k-", label="exact (any Σ0)")
     ax.plot(grid, 1 / (4 * grid), "k--", label="d/(4N)")

@@ -145,8 +145,8 @@ def _fig3def(ctx):
 
     sch = schedules.make_schedule(SCHEDULE)
     e = float(sch.betas[0])
-    panels = [("digits", spectra.REAL_DATA_SUBSTITUTES["digits"], {"": spectra.digits_spectrum()}),
-              ("image patches", spectra.REAL_DATA_SUBSTITUTES["image_patches"], {"": spectra.image_patch_spectrum()}),
+    panels = [("digits", "substitute for MNIST, d = 64", {"": spectra.digits_spectrum()}),
+              ("image patches", "substitute for CelebA, d = 64", {"": spectra.image_patch_spectrum()}),
               ("power law, Tr Σ0 = d", "σ_i ∝ i^-k, d = 256",
                {f"k = {k:g}": spectra.power_law(256, k, normalise="trace") for k in (0.5, 1.0, 1.5, 2.0)})]
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
@@ -154,7 +154,7 @@ def _fig3def(ctx):
         for j, (lab, s) in enumerate(specs.items()):
             s = s[s > 1e-12 * s.max()]
             dd = s.size
-            ns = np.unique(np.geomspace(dd + 2, 1000 * dd, 40).astype(int))
+            ns = np.unique(np.geomspace(dd + 2, 1e6 * dd, 50).astype(int))
             kl = [float(averaged_kl(e, s, int(n))) / dd for n in ns]
             fl = float(np.sum((np.log1p(e / s) - e / (s + e)) / 2)) / dd
             ax.plot(ns, kl, "-", color=f"C{j}", label=f"eq.15 {lab}".strip())
