@@ -178,3 +178,14 @@ def test_jobs_runs_derivations_on_local_workers_with_the_same_numbers():
     b = run(selected, Context(seed=1), engine=execution.make_engine(jobs=2))
     assert b["provenance"]["execution"]["engine"] == "joblib"
     assert _strip(a) == _strip(b)
+
+
+def test_report_runs_derivations_on_the_cluster_with_the_same_numbers(cluster, tmp_path):
+    from lindiff_verify.report.build import build_report
+
+    a = build_report(["eq.9"], tmp_path / "a", seed=4, progress=False, figures=False)
+    b = build_report(["eq.9"], tmp_path / "b", seed=4, progress=False, figures=False,
+                     scheduler=cluster.scheduler_address)
+    assert b["provenance"]["execution"]["engine"] == "dask" and (tmp_path / "b" / "index.html").exists()
+    strip = lambda r: _strip({k: v for k, v in r.items() if k != "provenance"})  # noqa: E731
+    assert strip(a) == strip(b)
