@@ -213,7 +213,7 @@ def collect(ids: Sequence[str] | None = None, *, seed: int = 0, fidelity: str = 
                dynamic_ncols=True)
     t0 = time.perf_counter()
     results: dict[str, tuple[dict, dict]] = {}
-    execution = {"engine": "serial" if jobs == 1 else "joblib", "jobs": jobs}
+    execution = None  # where it ran, recorded for a cluster run (a local run records ``jobs``)
     try:
         if scheduler:
             engine = Engine("dask", scheduler=scheduler)
@@ -255,11 +255,12 @@ def collect(ids: Sequence[str] | None = None, *, seed: int = 0, fidelity: str = 
     summary["figures"] = len(figs)
     summary["figure_errors"] = sum(1 for f in figs if f.get("error"))
     prov = provenance(ctx)
-    prov.update({"seconds": round(time.perf_counter() - t0, 3), "jobs": jobs, "execution": execution,
-                 "timeout": timeout or None,
+    prov.update({"seconds": round(time.perf_counter() - t0, 3), "jobs": jobs, "timeout": timeout or None,
                  "generated": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
                  "derivation_paths": list(paths), "include_builtin": include_builtin,
                  "load_errors": [{"file": e["file"], "error": e["error"]} for e in load_errors]})
+    if execution:
+        prov["execution"] = execution
     record = {"schema": SCHEMA, "provenance": prov, "derivations": records, "summary": summary}
     return ReportData(_json_safe(record), views)
 
