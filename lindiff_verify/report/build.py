@@ -16,7 +16,6 @@ import signal
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,9 +23,8 @@ from pathlib import Path
 
 from ..verification.context import FIDELITIES, Context
 from ..model.errors import InputError
-from ..verification.registry import (Derivation, Registry, _derivations_in, _load_module,
-                        default_derivation_paths)
 from ..verification.execution import Engine, TaskFailed, resolve_scheduler
+from ..verification.registry import Derivation, Registry, discover
 from ..verification.runner import SCHEMA, error_record, provenance, run_derivation, summarize
 from ..verification.runner import exit_status as runner_exit_status
 from .atomic import write_text_atomic
@@ -141,33 +139,12 @@ def _worker(did: str, paths: tuple[str, ...], include_builtin: bool, seed: int, 
     return did, rec, view
 
 
-def _files(paths: Sequence[Path]) -> list[Path]:
-    out = []
-    for p in paths:
-        if not p.exists():
-            raise InputError("derivations path", f"{str(p)!r} does not exist", "an existing folder or .py file")
-        out += [p] if p.is_file() else sorted(f for f in p.glob("*.py") if not f.name.startswith("_"))
-    return out
-
-
 def discover_tolerant(extra_paths: Sequence[str | os.PathLike] = (), *, include_builtin: bool = True
                       ) -> tuple[Registry, list[dict]]:
-    """Like ``registry.discover``, but a file that fails to import becomes a load error (file, error)
-    instead of sinking every other derivation. Duplicate ids are still an InputError."""
-    paths = (default_derivation_paths() if include_builtin else []) + [Path(p) for p in extra_paths]
-    reg, errors = Registry(), []
-    for f in _files(paths):
-        try:
-            module = _load_module(f)
-        except Exception as exc:
-            errors.append({"file": str(f), "error": f"{type(exc).__name__}: {exc}",
-                           "traceback": traceback.format_exc(limit=4)})
-            continue
-        for d in _derivations_in(module):
-            if d.source is None:
-                d.source = str(f)
-            reg.add(d)
-    return reg, errors
+    """``registry.discover``, but a file that fails to import becomes a load error (file, error) instead of
+    sinking every other derivation. Duplicate ids are still an InputError."""
+    errors: list[dict] = []
+    return discover(extra_paths, include_builtin=include_builtin, load_errors=errors), errors
 
 
 def _load_error_record(err: dict) -> dict:

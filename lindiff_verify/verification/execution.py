@@ -23,6 +23,7 @@ import os
 import re
 import sys
 import uuid
+from pathlib import Path
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -115,7 +116,6 @@ class Engine:
             from distributed import as_completed
 
             client = self.client()
-            _register_by_value(fn)
             run = uuid.uuid4().hex[:8]
             futures = {client.submit(fn, *a, key=f"lindiff-{run}-{i}", pure=False): i for i, a in enumerate(args)}
             for fut in as_completed(futures, loop=client.loop):
@@ -178,24 +178,45 @@ def map_batches(fn: Callable, items: Sequence) -> list:
         return [fn(x) for x in items]
     from distributed import worker_client
 
-    _register_by_value(fn)
+    task = _portable(fn)
     with worker_client() as client:
-        futures = client.map(fn, items, pure=False)
+        futures = client.map(task, items, pure=False)
         return client.gather(futures)
 
 
-def _register_by_value(fn):
-    """Derivation files are loaded from paths (``lindiff_verify._derivations.*``), not importable by name on
-    another worker: their functions travel by value."""
-    import cloudpickle
+class _InDerivationModule:
+    """A function of a derivation module, made callable on any worker: derivation files are loaded from
+    paths as packages (``registry._load_module``), not importable by name on a fresh worker, so the worker
+    loads the file first and only then unpickles the function (which may name its helper modules)."""
+
+    def __init__(self, fn, module):
+        import cloudpickle
+
+        from .registry import BUILTIN_PACKAGE, USER_PREFIX
+
+        prefix = BUILTIN_PACKAGE if module.__name__.startswith(BUILTIN_PACKAGE + ".") else USER_PREFIX
+        depth = len(module.__name__.split(".")) - len(prefix.split(".")) - (prefix == USER_PREFIX)
+        self.file = module.__file__
+        self.root = str(Path(module.__file__).parents[depth - 1]) if depth >= 1 else None
+        self.payload = cloudpickle.dumps(fn)
+
+    def __call__(self, item):
+        import cloudpickle
+
+        from .registry import _load_module
+
+        _load_module(Path(self.file), Path(self.root) if self.root else None)
+        return cloudpickle.loads(self.payload)(item)
+
+
+def _portable(fn):
+    from .registry import BUILTIN_PACKAGE, USER_PREFIX
 
     target = getattr(fn, "func", fn)  # functools.partial
     mod = sys.modules.get(getattr(target, "__module__", "") or "")
-    if mod is not None and mod.__name__.startswith("lindiff_verify._derivations."):
-        try:
-            cloudpickle.register_pickle_by_value(mod)
-        except ValueError:
-            pass
+    if mod is not None and getattr(mod, "__file__", None) and mod.__name__.startswith((BUILTIN_PACKAGE + ".", USER_PREFIX + ".")):
+        return _InDerivationModule(fn, mod)
+    return fn
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -205,8 +226,6 @@ def _register_by_value(fn):
 
 def derivation_task(source: str, did: str, seed: int, fidelity: str, backend: str, dps: int, mutants: bool) -> dict:
     """One derivation's record, computed wherever this runs: the file is loaded from ``source`` by path."""
-    from pathlib import Path
-
     from .context import Context
     from .registry import _derivations_in, _load_module
     from .runner import error_record, run_derivation

@@ -2,7 +2,7 @@
 
 D.21: for ε → 0 and N > d the order parameter ζ = z/κ tends to ζ0 = 1 − α (α = d/N); inserting it into
 eq.15 gives E DKL = d·F(α) + G(α) + O(1/d) with F(α) = ½[α/(1 − α) − 1 − ((1 − α)/α) ln(1 − α)] and
-the O(1) terms G_known, G_est (ours, exact references of MATH.md §D.22).
+the O(1) terms G_known, G_est (ours, exact references of docs/mathematics.md §D, D.22).
 D.22: E DKL ≈ d²/(4N) (per dimension d/(4N)), independent of the spectrum. Precisely: at fixed d,
 N·E DKL → c1(d) as N → ∞ with c1 = d(d + 1)/4 (known mean) or d(d + 3)/4 (estimated mean), and
 c1(d)·4/d² → 1 as d → ∞. The neglected terms are O(d/N) and O(d³/N²).
@@ -305,7 +305,7 @@ D22 = Derivation(
     regime="N ≫ d² for the leading term alone (d/N → 0 and d²/N … the O(d/N) and O(d³/N²) corrections neglected); "
            "exact statement: lim_d lim_N 4N E DKL/d² = 1",
     notes="At d = 100, N = 10^4 the leading term misses the exact value by the d/(4N) (known) or 3d/(4N) "
-          "(estimated) and 5d³/(12N²) terms: see measurements. MATH.md's 0.26193 is the estimated-mean value.",
+          "(estimated) and 5d³/(12N²) terms: see measurements. The value 0.26193 of docs/mathematics.md §D is the estimated-mean one.",
 )
 
 
