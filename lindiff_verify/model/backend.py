@@ -6,12 +6,12 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from array_api_compat import array_namespace, is_cupy_namespace
+from array_api_compat import array_namespace, is_cupy_namespace, is_numpy_namespace
 
 from .errors import InputError
 
 __all__ = ["BACKENDS", "GPU_BACKENDS", "namespace", "array_namespace", "to_numpy", "cupy_available",
-           "is_cupy_namespace", "device_name"]
+           "is_cupy_namespace", "device_name", "noise_source", "standard_normal"]
 
 #: ``array-api-strict`` is NumPy behind the bare standard (CPU): a run on it proves the code is backend-generic
 BACKENDS = ("numpy", "cupy", "array-api-strict")
@@ -73,3 +73,23 @@ def to_numpy(x) -> np.ndarray:
         return np.asarray(x)
     except Exception:
         return np.from_dlpack(x)
+
+
+def noise_source(rng: np.random.Generator, xp):
+    """shape -> float64 standard normal array in namespace ``xp``, all draws determined by ``rng``.
+
+    NumPy: ``rng.standard_normal`` itself. CuPy: a device generator seeded once from ``rng`` (one integer drawn),
+    so the numbers are drawn on the GPU. Other CPU namespaces: ``rng``'s draws converted."""
+    if is_cupy_namespace(xp):
+        import cupy
+
+        dev = cupy.random.default_rng(int(rng.integers(2**63)))
+        return lambda shape: dev.standard_normal(shape, dtype=cupy.float64)
+    if xp is np or is_numpy_namespace(xp):
+        return rng.standard_normal
+    return lambda shape: xp.asarray(rng.standard_normal(shape))
+
+
+def standard_normal(rng: np.random.Generator, shape, xp):
+    """One standard normal array of ``shape`` in ``xp`` (see :func:`noise_source`)."""
+    return noise_source(rng, xp)(shape)
