@@ -89,7 +89,7 @@ def reference(ctx):
 
 
 # ----------------------------------------------------------------------------------------------------
-# Regime measurement (MATH.md §E, "Finite-size behaviour"): power law σ_i = i^-2, O(1) effective dimension.
+# Regime measurement (docs/mathematics.md §E, "Finite-size behaviour"): power law σ_i = i^-2, O(1) effective dimension.
 # ----------------------------------------------------------------------------------------------------
 
 POWER_K = 2.0

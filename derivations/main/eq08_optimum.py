@@ -51,7 +51,7 @@ _m2 = sp.Matrix(sp.symbols("m1 m2", real=True))
 
 
 def _eq6_loss(Wm, bm):
-    """eq.6 (verified in main_eq02_eq06_training_loss.py), written out for explicit 2×2 matrices."""
+    """eq.6 (verified in main/eq02_eq06_training_loss.py), written out for explicit 2×2 matrices."""
     A = sp.eye(2) - s_t * Wm
     v = a_t * Wm * _m2 + bm
     return (A * A.T).trace() + abar * (Wm * _C2 * Wm.T).trace() + (v.T * v)[0, 0] + gamma * (Wm * Wm.T).trace()
