@@ -205,6 +205,7 @@ c9 = Derivation(
         Mutant("flipped sign of the variance correction", "λ' − ᾱ_T² λ'²(1 − λ')/v_T²",
                replace={"var": lc - abT**2 * lc**2 * (1 - lc) / vT**2}),
     ],
+    schedule="merger_goldt, linear, constant (schedule-independent through ᾱ_T; gap reported on merger_goldt)",
     claim_kind="asymptotic",
     regime="exact for the continuous-time sampler (any schedule, through ᾱ_T); the T-step DDPM sampler differs in "
            "the variance by D_T = O(β_max) (≈ +β_1 for λ → 0 with σ² = β), and not at all in the mean. The paper's "

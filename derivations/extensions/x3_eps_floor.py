@@ -204,6 +204,7 @@ X3 = Derivation(
         Mutant("ε_sampler = β_T", "the largest step instead of the last one sampled", replace={"eps_sampler": bT}),
         Mutant("ε_sampler = ᾱ_T", "the start variance deficit", replace={"eps_sampler": abT}),
     ],
+    schedule="merger_goldt (ε = β_1, figure); λ → 0 identity also on linear",
     claim_kind="exact",
     regime="N → ∞ at fixed d; ε > 0; the small-ε form needs ε ≪ min σ_i; ε_sampler is exact as λ → 0 "
            "(a direction with λ ≫ β_1 gets a smaller excess, see C.9)",

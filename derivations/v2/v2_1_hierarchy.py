@@ -189,6 +189,7 @@ V21 = Derivation(
         Mutant("σ_1 = 1 instead of Tr Σ0 = d", "the top-normalised spectrum σ_i = i^(−k)",
                replace={"sigma": i ** (-k)}),
     ],
+    schedule="merger_goldt",
     claim_kind="asymptotic",
     regime="N < d; k ∈ [0, 2]; gap and test loss at any t and summed over t; E DKL while ε is below the floor "
            "crossover (holds at ε = β_1 = 1.1e-4 for d ≤ 1000; fails at ε ≥ 1e-2 for N/d ≥ 3/4 and at ε = 0.1, "

@@ -228,6 +228,9 @@ class Derivation:
     display: sympy.Basic | Sequence[sympy.Basic] | None = None
     section: str | None = None
     source: str | None = None  # file it was loaded from (set by discovery)
+    #: the noise schedule(s) its numbers use (model.schedules names; recorded in the JSON provenance);
+    #: NO_SCHEDULE when no schedule enters (ᾱ_t or q_t are free variables of the statement)
+    schedule: str = "none"
 
     def __post_init__(self):
         if self.claim_kind not in CLAIM_KINDS:
@@ -245,6 +248,10 @@ class Derivation:
         if isinstance(self.display, sympy.Basic):
             return [self.display]
         return list(self.display)
+
+
+#: Derivation.schedule when no noise schedule enters the statement or its checks.
+NO_SCHEDULE = "none"
 
 
 def section_of(derivation_id: str) -> str:
