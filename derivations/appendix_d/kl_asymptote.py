@@ -52,6 +52,16 @@ def _zeta_reference(ctx):
     return cases
 
 
+def _zeta_limit(st):
+    """D.11 in ζ form, ζ = 1 − (1/N) Σ_i ζσ_i/(ζσ_i + z), at z → 0 with ζ > 0 (N > d): every term → 1, so ζ = 1 − d/N.
+    Written for three directions with symbolic σ_i (the limit does not depend on them)."""
+    sg = sp.symbols("sigma1:4", positive=True)
+    zz = sp.Symbol("z", positive=True)
+    zt = st["zeta0"]
+    rhs = 1 - (al / 3) * sum(zt * s / (zt * s + zz) for s in sg)
+    return {"ζ0 − D.11 right side at z → 0": zt - sp.limit(rhs, zz, 0)}
+
+
 def _compare_zeta(st, ref, ctx):
     f = checks.mp_lambdify((al,), st["zeta0"])
     out = Outcome(tolerance_model="rigorous bound α z/((1 − α) σ_min) on ζ(z) − ζ(0) + mpmath precision")
@@ -145,6 +155,7 @@ D21 = Derivation(
     checks=[
         checks.numeric("mpmath solve of D.11 at z = 1e-12", "mpmath", _compare_zeta, reference=_zeta_reference,
                        error_model="rigorous bound 0 ≤ ζ(z) − (1 − α) ≤ α z/((1 − α)σ_min), plus mpmath precision"),
+        checks.symbolic("sympy: the z → 0 limit of D.11 (ζ form)", _zeta_limit, simplify=_simp),
     ],
     mutants=[
         Mutant("ζ0 = 1 + α", "sign flip", replace={"zeta0": 1 + al}),

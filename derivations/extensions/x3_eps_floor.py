@@ -174,7 +174,8 @@ def _fig3def(ctx):
 X3 = Derivation(
     id="X.3",
     title="The ε floor of the averaged KL (saturation of fig. 3d–f)",
-    paper_ref=PaperRef("fig. 3d–f", "§4.3 KL divergence", note="ours: explains the saturation the paper shows"),
+    paper_ref=PaperRef("X.3", "extension of §4.3 KL divergence (fig. 3d–f)",
+                       note="ours: explains the saturation the paper's fig. 3d–f shows"),
     statement={"floor": floor, "small": small, "eps_sampler": b1},
     display=[sp.Eq(sp.Symbol("lim_{N→∞} E D_KL"), sp.Sum(floor, (sp.Symbol("i"), 1, sp.Symbol("d")))),
              sp.Eq(sp.Symbol("floor_i (ε ≪ σ_i)"), small), sp.Eq(sp.Symbol("ε_sampler"), b1)],
