@@ -103,9 +103,9 @@ def _mc_reference(ctx):
     sch = schedules.constant(0.03, 50)
     grid = make_grid(sch)
     den = montecarlo.MatrixDenoiser(grid, C, mvec, MC_C)
-    n = ctx.pick(quick=30_000, full=1_000_000)
+    n = ctx.paths(quick=30_000, full=1_000_000, what="DDPM sampler trajectories")
     res = montecarlo.monte_carlo_moments("ddpm", sch, den, d, n, seed=ctx.seed_sequence("paths"), full_cov=True,
-                                         batch_size=30_000, grid=grid)
+                                         batch_size=ctx.pick(quick=30_000, full=1 << 18), grid=grid, xp=ctx.xp)
     lamv, U = np.linalg.eigh(C)
     D = samplers.ddpm_variance_bias(np.clip(lamv, 0, None), sch, c=MC_C)
     return {"mc": res, "U": U, "lam": np.clip(lamv, 0, None), "m": U.T @ mvec, "abT": float(sch.alphas_cumprod[-1]),

@@ -8,10 +8,14 @@ denominator of 10"); its corollary for γ_t = c·ᾱ_t is the c-form with (ᾱ(�
 The identity holds for any C ⪰ 0 and m (not only the empirical ones), which the checks use.
 """
 
+from functools import partial
+
 import numpy as np
 import sympy as sp
+from array_api_compat import array_namespace
 
 from lindiff_verify.model import schedules
+from lindiff_verify.simulation.streaming import normal_statistic, stream_moments
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.theory.denoiser import LinearDenoiser, training_loss
 from lindiff_verify.verification.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
@@ -89,22 +93,34 @@ def _eval_sum(st, Cn, mvec, S0, mu0, ab, g, entry="summand"):
 
 
 # -- check 2: Monte Carlo over test data x0 ~ N(μ0, Σ0) and noise ε ----------------------------------------
+BATCH = 1 << 16  # test points per batch (a batch is one task on a cluster)
+
+
+def _test_loss(W, b, mu0, L0, a, s, z):
+    """‖ε − W(a x0 + s ε) − b‖² per row of z = [g, ε] (x0 = μ0 + L0 g ~ N(μ0, Σ0)), in z's namespace."""
+    xp = array_namespace(z)
+    dim = W.shape[0]
+    x0 = xp.asarray(mu0) + z[:, :dim] @ xp.asarray(L0.T)
+    e = z[:, dim:]
+    r = e - (a * x0 + s * e) @ xp.asarray(W.T) - xp.asarray(b)
+    return xp.sum(r * r, axis=1)
+
+
 def _mc_reference(ctx):
-    rng = ctx.rng("mc")
-    n = ctx.pick(quick=120000, full=2000000)
+    rng = ctx.rng("mc")  # the problems (C, m, μ0, Σ0)
+    n = ctx.paths(quick=120000, full=2000000, what="test points and noise draws per case")
     out = []
-    for dim, ab, cc in _cases(ctx):
+    for i, (dim, ab, cc) in enumerate(_cases(ctx)):
         Cn, mvec, S0, mu0 = _problem(rng, dim)
         a, s = np.sqrt(ab), np.sqrt(1 - ab)
         W = s * np.linalg.inv(ab * Cn + (1 - ab + cc) * np.eye(dim))  # cc is γ_t
         b = -a * W @ mvec
-        x0 = mu0 + rng.standard_normal((n, dim)) @ np.linalg.cholesky(S0).T
-        e = rng.standard_normal((n, dim))
-        r = e - (a * x0 + s * e) @ W.T - b
-        sq = np.sum(r * r, axis=1)
+        stat = partial(_test_loss, W, b, mu0, np.linalg.cholesky(S0), float(a), float(s))
+        sq = stream_moments(normal_statistic(stat, (2 * dim,), ctx.xp), ctx.batch_seeds(f"test data case {i}", n, BATCH),
+                            map=ctx.map)
         train = float(training_loss(W, b, Cn, mvec, ab, include_penalty=False))  # eq.6, verified separately
-        out.append(({"d": dim, "alphabar": ab, "gamma_t": cc}, (Cn, mvec, S0, mu0), float(sq.mean()) - train,
-                    float(sq.std(ddof=1) / np.sqrt(n))))
+        out.append(({"d": dim, "alphabar": ab, "gamma_t": cc}, (Cn, mvec, S0, mu0), float(sq.mean) - train,
+                    float(np.sqrt(sq.var / sq.n))))
     return out
 
 

@@ -32,7 +32,7 @@ def _fig2bc(ctx):
     import matplotlib.pyplot as plt
 
     from lindiff_verify.model import schedules
-    from lindiff_verify.simulation.wishart import white_wishart_eigenvalues
+    from lindiff_verify.simulation.wishart import white_wishart_resolvent_statistics
     from lindiff_verify.theory.replica import averaged_kl, averaged_test_loss, averaged_train_loss
 
     sch = schedules.make_schedule(schedules.PAPER_SCHEDULE)
@@ -53,18 +53,18 @@ def _fig2bc(ctx):
         mte, mtr = [], []
         for g in pts:
             n = int(round(g * dd))
-            lam = white_wishart_eigenvalues(dd, n, rng=rng, batch=draws)
-            r = 1 / (lam + qv + cv)
-            mte.append(np.mean(dd - 2 * qv * r.sum(1) + (qv**2 + qv) * (r**2).sum(1)) / dd)
-            mtr.append(np.mean(dd - qv * r.sum(1) - qv * cv * (r**2).sum(1)) / dd)
+            st = white_wishart_resolvent_statistics(dd, n, [qv + cv], rng=rng, batch=draws)
+            r1, r2 = st.trace_inv[:, 0], st.trace_inv2[:, 0]  # Tr R, Tr R², R = (C + q + c)⁻¹
+            mte.append(np.mean(dd - 2 * qv * r1 + (qv**2 + qv) * r2) / dd)
+            mtr.append(np.mean(dd - qv * r1 - qv * cv * r2) / dd)
         ax1.plot(pts, mte, "o", color=col, ms=4)
         ax1.plot(pts, mtr, "s", color=col, ms=4, mfc="none")
     kl = [averaged_kl(eps, ones, int(round(g * dd))) / dd for g in grid]
     ax2.plot(grid, kl, "k-", label=f"eq.15, ε = {eps:g}")
     mkl = []
     for g in pts:
-        lam = white_wishart_eigenvalues(dd, int(round(g * dd)), rng=rng, batch=draws)
-        mkl.append(np.mean(0.5 * ((1 / (lam + eps)).sum(1) - dd + np.log(lam + eps).sum(1))) / dd)
+        st = white_wishart_resolvent_statistics(dd, int(round(g * dd)), [eps], rng=rng, batch=draws)
+        mkl.append(np.mean(0.5 * (st.trace_inv[:, 0] - dd + st.logdet[:, 0])) / dd)
     ax2.plot(pts, mkl, "ko", ms=4, label=f"Monte Carlo, d = {dd}")
     for ax in (ax1, ax2):
         ax.set_xscale("log")
