@@ -21,7 +21,7 @@ from scipy import optimize
 import sympy as sp
 
 from lindiff_verify.simulation.streaming import stream_dict
-from lindiff_verify.simulation.wishart import covariance_eigh, white_wishart_eigenvalues
+from lindiff_verify.simulation.wishart import covariance_eigh, white_wishart_resolvent_statistics
 from lindiff_verify.theory.extrapolation import fit_finite_size, judge
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.verification.registry import Outcome
@@ -176,10 +176,9 @@ WISHART_BATCH = 1000  # Wishart draws per batch (a batch is one task on a cluste
 
 
 def _white_resolvent_draws(d, n, zs, xp, rng, k):
-    """(1/d) Tr(C + z)⁻¹ of k white Wishart draws (tridiagonal Laguerre path), per z, in namespace ``xp``."""
-    ev = white_wishart_eigenvalues(d, n, rng=rng, batch=k, xp=xp)
-    xp = array_namespace(ev)
-    return {zv: xp.mean(1.0 / (ev + zv), axis=1) for zv in zs}
+    """(1/d) Tr(C + z)⁻¹ of k white Wishart draws (tridiagonal Laguerre path, O(d) per z), in namespace ``xp``."""
+    tr = white_wishart_resolvent_statistics(d, n, list(zs), rng=rng, batch=k, xp=xp).trace_inv / d
+    return {zv: tr[:, j] for j, zv in enumerate(zs)}
 
 
 def white_mc(ctx):

@@ -64,14 +64,14 @@ def device_name(name: str) -> str:
 
 
 def to_numpy(x) -> np.ndarray:
-    """Host NumPy copy of an array from any namespace."""
+    """Host NumPy copy of an array from any namespace (NumPy arrays are returned as they are)."""
     if isinstance(x, np.ndarray):
         return x
-    if hasattr(x, "get"):
+    if hasattr(x, "get"):  # CuPy
         return x.get()
     try:
         return np.asarray(x)
-    except Exception:
+    except Exception:  # array-api-strict: only through DLPack
         return np.from_dlpack(x)
 
 

@@ -55,6 +55,7 @@ SECTIONS = {
     "B": "Appendix B — learning dynamics",
     "C": "Appendix C — sampling dynamics",
     "D": "Appendix D — replica theory at finite N",
+    "V2": "Paper v2 (January 2026) — new claims",
     "X": "Extensions beyond the paper",
 }
 
