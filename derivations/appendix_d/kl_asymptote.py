@@ -11,13 +11,18 @@ c1(d)·4/d² → 1 as d → ∞. The neglected terms are O(d/N) and O(d³/N²).
 Convention: DKL(p0 ‖ N(m, C)) (estimated mean) or DKL(p0 ‖ N(0, C)) (known mean), ε = 0, natural log.
 """
 
+from functools import partial
+
 import mpmath
 import numpy as np
 import sympy as sp
+from array_api_compat import array_namespace
 
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.theory import finite_n
 from lindiff_verify.verification.registry import Case, Derivation, Figure, Mutant, Outcome, PaperRef, Variable
+from lindiff_verify.model.backend import standard_normal
+from lindiff_verify.simulation.streaming import stream_moments
 from lindiff_verify.simulation.wishart import white_wishart_eigenvalues, white_wishart_resolvent_statistics
 
 al = sp.Symbol("alpha", positive=True)
@@ -50,6 +55,16 @@ def _zeta_reference(ctx):
             bound = a * z / ((1 - a) * min(sig))
             cases.append(({"spectrum": name, "d": dd, "N": n, "z": 1e-12}, a, zt, bound))
     return cases
+
+
+def _zeta_limit(st):
+    """D.11 in ζ form, ζ = 1 − (1/N) Σ_i ζσ_i/(ζσ_i + z), at z → 0 with ζ > 0 (N > d): every term → 1, so ζ = 1 − d/N.
+    Written for three directions with symbolic σ_i (the limit does not depend on them)."""
+    sg = sp.symbols("sigma1:4", positive=True)
+    zz = sp.Symbol("z", positive=True)
+    zt = st["zeta0"]
+    rhs = 1 - (al / 3) * sum(zt * s / (zt * s + zz) for s in sg)
+    return {"ζ0 − D.11 right side at z → 0": zt - sp.limit(rhs, zz, 0)}
 
 
 def _compare_zeta(st, ref, ctx):
@@ -103,17 +118,38 @@ def _compare_proportional(st, ref, ctx):
     return out
 
 
+WISHART_BATCH = 2000  # Wishart draws per batch (a batch is one task on a cluster)
+
+
+def _kl_draws(dd, n, est, xp, rng, k):
+    """DKL(N(0, I) ‖ N(·, C)) of k white Wishart draws C (N·C ~ W_d(n or n − 1, I)), in namespace ``xp``;
+    the estimated-mean term δᵀC⁻¹δ = Σ g_i²/(N λ_i), g ~ N(0, I) independent of C by rotation invariance.
+    Known mean: Tr C⁻¹ and ln det C straight from the tridiagonal in O(d) (no eigenvalues)."""
+    if not est:
+        st = white_wishart_resolvent_statistics(dd, n, [0.0], rng=rng, batch=k, xp=xp)
+        return 0.5 * (st.trace_inv[:, 0] - dd + st.logdet[:, 0])
+    ev = white_wishart_eigenvalues(dd, n, rng=rng, batch=k, method="tridiagonal", estimated_mean=est, xp=xp)
+    xp = array_namespace(ev)
+    kl = 0.5 * xp.sum(1 / ev - 1 + xp.log(ev), axis=1)
+    if est:
+        g = standard_normal(rng, (k, dd), xp)
+        kl = kl + 0.5 * xp.sum(g**2 / (n * ev), axis=1)
+    return kl
+
+
+def _kl_moments(ctx, name, dd, n, est, draws):
+    return stream_moments(partial(_kl_draws, dd, n, est, ctx.xp), ctx.batch_seeds(name, draws, WISHART_BATCH),
+                          map=ctx.map)
+
+
 def _mc_proportional_reference(ctx):
     """Wishart Monte Carlo (Σ0 = I, tridiagonal path) of E DKL/d at α = 1/2 for d = 25..200, WLS fit a + b/d."""
-    rng = ctx.rng("wishart")
     ds = ctx.pick(quick=(25, 50, 100), full=(25, 50, 100, 200, 400))
-    draws = ctx.pick(quick=600, full=6000)
+    draws = ctx.paths(quick=600, full=6000, what="Wishart draws per d")
     rows = []
     for dd in ds:
-        n = 2 * dd
-        st = white_wishart_resolvent_statistics(dd, n, [0.0], rng=rng, batch=draws)  # Tr C⁻¹, ln det C in O(d)
-        kl = 0.5 * (st.trace_inv[:, 0] - dd + st.logdet[:, 0]) / dd
-        rows.append((dd, kl.mean(), kl.std(ddof=1) / np.sqrt(draws)))
+        kl = _kl_moments(ctx, f"wishart d={dd}", dd, 2 * dd, False, draws)
+        rows.append((dd, float(kl.mean) / dd, float(np.sqrt(kl.var / kl.n)) / dd))
     x = np.array([[1.0, 1.0 / r[0]] for r in rows])
     y = np.array([r[1] for r in rows])
     w = 1 / np.array([r[2] for r in rows]) ** 2
@@ -148,6 +184,7 @@ D21 = Derivation(
                        detects="a ζ0 off by more than the bias bound α z/((1 − α)σ_min) ≈ 10⁻¹² (ζ(z) sits near that "
                                "bound by construction, so |Δ|/tol ≈ 1 is expected); it cannot resolve a change in ζ0 "
                                "smaller than that bound"),
+        checks.symbolic("sympy: the z → 0 limit of D.11 (ζ form)", _zeta_limit, simplify=_simp),
     ],
     mutants=[
         Mutant("ζ0 = 1 + α", "sign flip", replace={"zeta0": 1 + al}),
@@ -245,17 +282,12 @@ def _compare_exact_large_n(st, ref, ctx):
 def _mc_reference(ctx):
     """Wishart Monte Carlo of DKL at d = 100, N = 10^4 (Σ0 = I, tridiagonal path; the mean term for the
     estimated mean uses δᵀC⁻¹δ = Σ g_i²/(N λ_i), g ~ N(0, I) independent of C by rotation invariance)."""
-    rng = ctx.rng("wishart")
     dd, n = 100, 10**4
-    draws = ctx.pick(quick=1500, full=20000)
+    draws = ctx.paths(quick=1500, full=20000, what="Wishart draws per mean convention")
     res = {}
     for est in (False, True):
-        ev = white_wishart_eigenvalues(dd, n, rng=rng, batch=draws, estimated_mean=est)
-        kl = 0.5 * np.sum(1 / ev - 1 + np.log(ev), axis=1)
-        if est:
-            g = rng.standard_normal((draws, dd))
-            kl = kl + 0.5 * np.sum(g**2 / (n * ev), axis=1)
-        res[est] = (kl.mean(), kl.std(ddof=1) / np.sqrt(draws))
+        kl = _kl_moments(ctx, f"wishart {'estimated' if est else 'known'} mean", dd, n, est, draws)
+        res[est] = (float(kl.mean), float(np.sqrt(kl.var / kl.n)))
     return {"d": dd, "N": n, "mc": res}
 
 

@@ -142,6 +142,7 @@ eq9 = Derivation(
         Mutant("s_t instead of ᾱ_t", "√(1−ᾱ)λ/(ᾱλ + 1 − ᾱ)",
                replace={"summand": sp.sqrt(1 - abar) * lam / (abar * lam + 1 - abar)}),
     ],
+    schedule="merger_goldt (sum over t = 1..T); per step any ᾱ_t",
     claim_kind="exact",
     regime="any C ⪰ 0, any 0 < ᾱ_t < 1",
 )

@@ -83,6 +83,7 @@ def _fig2bc(ctx):
 
 EQ13 = Derivation(
     id="eq.13", title="Averaged test loss", paper_ref=PaperRef("eq.13", "§4.1 Test loss"),
+    schedule="merger_goldt (fig. 2b–c, t = 50); the claim is per q_t (any schedule)",
     statement={"test": test}, variables=_VARS,
     assumptions=_ASSUME + ["per step t (ours): the total over directions at one t; eq.2's loss is Σ_{t=1..T} of it "
                            "(per dimension: /d; per dimension and step: /(dT)); V2.1 uses the sums on merger_goldt"],

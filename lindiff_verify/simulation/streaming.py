@@ -26,7 +26,8 @@ __all__ = ["stream_moments", "stream_dict", "normal_statistic"]
 
 
 def _host_values(v) -> np.ndarray:
-    return np.asarray(to_numpy(v), dtype=np.float64).reshape(-1)
+    """Host float64 copy of a batch's values: (k,) for a scalar statistic, (k, d) for a vector."""
+    return np.asarray(to_numpy(v), dtype=np.float64)
 
 
 def _run_batch(batch: Callable, item):
@@ -37,10 +38,11 @@ def _run_batch(batch: Callable, item):
     return _host_values(out)
 
 
-def stream_moments(batch: Callable, seeds: Sequence, *, map=None) -> RunningMoments:
-    """Running moments of ``batch(rng, k)`` (k values in any namespace) over ``seeds`` = [(SeedSequence, k)]."""
+def stream_moments(batch: Callable, seeds: Sequence, *, map=None, full: bool = False) -> RunningMoments:
+    """Running moments of ``batch(rng, k)`` (k values, or k vectors, in any namespace) over
+    ``seeds`` = [(SeedSequence, k)]; ``full``: the full covariance of vector values."""
     parts = (map or _serial)(partial(_run_batch, batch), list(seeds))
-    acc = RunningMoments()
+    acc = RunningMoments(full=full)
     for values in parts:
         acc.update(values)
     return acc

@@ -11,13 +11,15 @@ import numpy as np
 from ..model import backend as _backend
 from ..model import validate
 
-__all__ = ["Context", "FIDELITIES", "stream_key", "FULL_FACTOR", "GPU_FULL_FACTOR"]
+__all__ = ["Context", "FIDELITIES", "stream_key", "FULL_FACTOR", "GPU_FULL_FACTOR", "GPU_BATCH_FACTOR"]
 
 FIDELITIES = ("quick", "full")
 #: ``ctx.paths``: a full run draws this many times the quick run's Monte Carlo samples (CPU backends) ...
 FULL_FACTOR = 10
 #: ... and at least this many times on a GPU backend (so tolerances ∝ SE tighten by √100 = 10)
 GPU_FULL_FACTOR = 100
+#: ``ctx.batch_seeds``: a batch on a GPU holds this many times the CPU batch (fewer, larger kernels)
+GPU_BATCH_FACTOR = 16
 
 
 def stream_key(*names: str) -> tuple[int, ...]:
@@ -92,8 +94,10 @@ class Context:
 
     def batch_seeds(self, name: str, n: int, batch: int) -> list[tuple[np.random.SeedSequence, int]]:
         """(seed sequence, size) of the batches of ``n`` draws from the named stream: batch i is child i of
-        the stream's SeedSequence, so the draws depend on (seed, name, batch) and not on where they run."""
+        the stream's SeedSequence, so the draws depend on (seed, name, batch) and not on where they run.
+        ``batch`` is the CPU batch size; a GPU backend uses GPU_BATCH_FACTOR times it."""
         n, batch = validate.positive_int("n", n), validate.positive_int("batch", batch)
+        batch *= GPU_BATCH_FACTOR if self.on_gpu else 1
         sizes = [min(batch, n - i) for i in range(0, n, batch)]
         return list(zip(self.seed_sequence(name).spawn(len(sizes)), sizes, strict=True))
 

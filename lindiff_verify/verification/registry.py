@@ -49,6 +49,8 @@ __all__ = [
 ]
 
 CLAIM_KINDS = ("exact", "asymptotic", "approximate")
+#: Derivation.schedule when no noise schedule enters the statement or its checks.
+NO_SCHEDULE = "none (no noise schedule enters: ᾱ_t or q_t are free variables of the statement)"
 METHODS = ("symbolic", "mpmath", "recursion", "montecarlo", "numeric")
 #: Paper sections used to group derivations in reports, in order.
 SECTIONS = {
@@ -234,6 +236,9 @@ class Derivation:
     display: sympy.Basic | Sequence[sympy.Basic] | None = None
     section: str | None = None
     source: str | None = None  # file it was loaded from (set by discovery)
+    #: the noise schedule(s) its numbers use (model.schedules names; recorded in the JSON provenance);
+    #: NO_SCHEDULE when no schedule enters (ᾱ_t or q_t are free variables of the statement)
+    schedule: str = NO_SCHEDULE
 
     def __post_init__(self):
         if self.claim_kind not in CLAIM_KINDS:

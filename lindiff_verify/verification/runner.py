@@ -270,6 +270,7 @@ def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True) -> dict
         "section": d.section,
         "claim_kind": d.claim_kind,
         "regime": d.regime,
+        "schedule": d.schedule,
         "assumptions": list(d.assumptions),
         "variables": [{"symbol": str(v.symbol), "meaning": v.meaning, "domain": v.domain} for v in d.variables],
         "statement": {k: str(v) for k, v in d.statement.items()},
@@ -284,7 +285,7 @@ def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True) -> dict
 
 def error_record(d: Derivation, exc: BaseException) -> dict:
     return {"id": d.id, "title": d.title, "paper_ref": str(d.paper_ref), "section": d.section,
-            "claim_kind": d.claim_kind, "verdict": "error", "error": f"{type(exc).__name__}: {exc}",
+            "claim_kind": d.claim_kind, "schedule": d.schedule, "verdict": "error", "error": f"{type(exc).__name__}: {exc}",
             "checks": [], "mutants": []}
 
 
@@ -332,7 +333,8 @@ def run(derivations: Sequence[Derivation], ctx: Context, *, progress: Callable[[
         prov["execution"] = engine.describe()
     return {
         "schema": SCHEMA,
-        "provenance": {**prov, "seconds": round(time.perf_counter() - t0, 3)},
+        "provenance": {**prov, "seconds": round(time.perf_counter() - t0, 3),
+                       "schedules": {d.id: d.schedule for d in derivations}},
         "derivations": records,
         "summary": summarize(records),
     }
