@@ -11,6 +11,8 @@ Networks are cached on disk (:mod:`lindiff_verify.simulation.training`); the fir
 
 from __future__ import annotations
 
+import functools
+
 import mpmath
 import numpy as np
 import sympy as sp
@@ -83,11 +85,18 @@ def _rows16(net, lin, x0, ts, rng, U):
     return out
 
 
-def _delta_method(expr, rows, delta):
-    """Statement value at the row means, its delta-method SE and a bound on its O(1/n) bias (½|tr HΣ|·2)."""
+@functools.lru_cache(maxsize=64)
+def _compiled(expr):
+    """The statement, its gradient and Hessian in (P2, Q2, N2), compiled once per expression."""
     f = checks.lambdify(_ARGS16, expr)
     g = [checks.lambdify(_ARGS16, sp.diff(expr, v)) for v in (P2, Q2, N2)]
     H = [[checks.lambdify(_ARGS16, sp.diff(expr, v, w)) for w in (P2, Q2, N2)] for v in (P2, Q2, N2)]
+    return f, g, H
+
+
+def _delta_method(expr, rows, delta):
+    """Statement value at the row means, its delta-method SE and a bound on its O(1/n) bias (½|tr HΣ|·2)."""
+    f, g, H = _compiled(expr)
     p2, q2, n2 = rows
     n = p2.shape[0]
     m = [p2.mean(0), q2.mean(0), n2.mean(0)]
@@ -164,8 +173,13 @@ def _cmp16_library(st, ref, ctx):
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def _digits():
+    return datasets.digits()
+
+
 def _digits_split(ctx):
-    x = datasets.digits()
+    x = _digits()
     perm = ctx.rng("digits split").permutation(x.shape[0])
     return x[perm[:1500]], x[perm[1500:]]
 
@@ -184,7 +198,7 @@ def _real_measure(ctx, name, x_train_all, x_test, Ns, nets):
         net = nets(x_train_all[:N], N)
         r = nl.eq16(net, lin, x_test, SCHED, REAL_TS, ctx.rng(f"{name} eq16 N={N}"), directions=U)
         maps[N] = (r.distance(1e-2), r.distance_se(1e-2))
-        times[N] = net.info.train_seconds
+        times[N] = (net.info.train_seconds, net.info.cpu_seconds)
     return lin, maps, times
 
 
@@ -199,7 +213,8 @@ def _summarise(label, maps, times, d):
         out[f"{label} N={N}: mean D, leading {lead} directions, t <= 50"] = float(D[small_t][:, :lead].mean())
         out[f"{label} N={N}: mean D, other cells"] = float(np.mean(np.delete(D.ravel(), np.flatnonzero(
             (small_t[:, None] & (np.arange(d) < lead)[None, :]).ravel()))))
-        out[f"{label} N={N}: training seconds (original run)"] = float(times[N])
+        out[f"{label} N={N}: training seconds, wall (original run)"] = float(times[N][0])
+        out[f"{label} N={N}: training seconds, CPU (original run)"] = float(times[N][1])
     return out
 
 
@@ -388,7 +403,7 @@ def _nets51(ctx):
             net = training.train_mlp(x, SCHED, MLP51, seed=seed)
             r = nl.eq16(net, pop, xte, SCHED, TS51, ctx.rng(f"eq16 N={N} seed={seed}"))
             D, se = r.distance(1e-2), r.distance_se(1e-2)
-            out.append((N, seed, float(D.mean()), float(np.sqrt(np.sum(se**2)) / D.size), net.info.train_seconds))
+            out.append((N, seed, float(D.mean()), float(np.sqrt(np.sum(se**2)) / D.size), net.info.cpu_seconds))
     return out
 
 
@@ -408,7 +423,7 @@ def _cmp51_trend(st, ref, ctx):
     nearest = min(b, 0.0) if claimed < 0 else max(b, 0.0)  # "falls": b ≤ 0; "does not fall": b ≥ 0
     meas = {f"D̄ at N={r[0]} (seed {r[1]})": r[2] for r in ref}
     meas.update({"fitted slope of log D̄ vs log N": b, "slope SE (residuals)": se, "Student-t quantile": q,
-                 "MLP training seconds (original runs, max)": max(r[4] for r in ref)})
+                 "MLP training CPU seconds (original runs, max)": float(np.nanmax([r[4] for r in ref]))})
     return Outcome([Case({"fit": "log D̄ = c + b log N", "points": len(y), "claimed": "falls" if claimed < 0 else
                           "does not fall"}, b, nearest, q * se)], measurements=meas,
                    tolerance_model=f"Student-t ({dof} dof) quantile × residual SE of the fitted slope, false alarm "
@@ -422,7 +437,7 @@ def _fig_alignment(ctx):
     ts = [10, 50, 200, 600]
     sets = [("Gaussian d = 4", lambda rng, n: _gaussian(rng, n, SIG51), ctx.pick([8, 32, 128, 512], [8, 32, 128, 512, 2048]),
              _gaussian(ctx.rng("align test g"), 2000, SIG51), MLP51)]
-    xd = datasets.digits()[ctx.rng("align digits").permutation(1797)]
+    xd = _digits()[ctx.rng("align digits").permutation(1797)]
     sets.append(("digits (substitute for CelebA)", None, [25, 100, 400, 800], xd[1600:], MLP_REAL))
     for ax, (label, draw, Ns, xte, cfg) in zip(axes, sets, strict=True):
         lin_al, net_al = [], []
@@ -716,7 +731,7 @@ def _fig_losses(ctx):
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
     d = 8
     sig = np.geomspace(2.0, 0.2, d)
-    xd = datasets.digits()[ctx.rng("loss digits").permutation(1797)]
+    xd = _digits()[ctx.rng("loss digits").permutation(1797)]
     sets = [("Gaussian d = 8", lambda N: _gaussian(ctx.rng(f"loss train {N}"), N, sig), _gaussian(ctx.rng("loss test"), 2000, sig),
              ctx.pick([4, 16, 64, 256], [4, 8, 16, 32, 64, 128, 256, 1024]), MLP51),
             ("digits (substitute for MNIST)", lambda N: xd[:N], xd[1500:], ctx.pick([25, 100, 400, 1500], [25, 50, 100, 200, 400, 800, 1500]), MLP_REAL)]

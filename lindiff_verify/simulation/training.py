@@ -58,12 +58,14 @@ def cache_dir() -> Path:
 
 @dataclass(frozen=True)
 class TrainedInfo:
-    """How a model came about: wall-clock training time (of the original run) and whether it was loaded."""
+    """How a model came about: wall-clock and CPU (process) training time of the original run — on a shared
+    machine the CPU time is the cost — and whether it was loaded from the cache."""
 
     kind: str
     key: str
     train_seconds: float
     from_cache: bool
+    cpu_seconds: float = float("nan")
 
 
 def _key(kind: str, config, seed: int, x: np.ndarray, schedule: NoiseSchedule, version: str) -> str:
@@ -81,16 +83,16 @@ def _cached(kind, key, cache, train):
     path = folder / f"{kind}-{key}.joblib" if folder is not None else None
     if path is not None and path.exists():
         stored = joblib.load(path)
-        return stored["payload"], TrainedInfo(kind, key, stored["train_seconds"], True)
-    t0 = time.perf_counter()
+        return stored["payload"], TrainedInfo(kind, key, stored["train_seconds"], True, stored.get("cpu_seconds", np.nan))
+    t0, c0 = time.perf_counter(), time.process_time()
     payload = train()
-    secs = time.perf_counter() - t0
+    secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     if path is not None:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
-        joblib.dump({"payload": payload, "train_seconds": secs}, tmp)
+        joblib.dump({"payload": payload, "train_seconds": secs, "cpu_seconds": cpu}, tmp)
         os.replace(tmp, path)
-    return payload, TrainedInfo(kind, key, secs, False)
+    return payload, TrainedInfo(kind, key, secs, False, cpu)
 
 
 def _training_rows(x_train, schedule):

@@ -141,7 +141,8 @@ class EmpiricalOptimalDenoiser:
         X = xp.asarray(self.x_train, dtype=x.dtype)
         if int(x.shape[0]) == 0:
             return xp.zeros((0, self.d), dtype=x.dtype)
-        parts = [xp.exp(self.log_weights(x[j:j + self.chunk], t)) @ X for j in range(0, int(x.shape[0]), self.chunk)]
+        n = int(x.shape[0])
+        parts = [xp.exp(self.log_weights(x[j:min(j + self.chunk, n), ...], t)) @ X for j in range(0, n, self.chunk)]
         return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
 
     def __call__(self, x, t: int):
