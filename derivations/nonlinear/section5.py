@@ -24,6 +24,7 @@ from lindiff_verify.simulation import training
 from lindiff_verify.simulation.torch_denoiser import torch_available
 from lindiff_verify.theory import reference_denoisers as rd
 from lindiff_verify.verification import checks, tolerance
+from lindiff_verify.verification.context import Context
 from lindiff_verify.verification.registry import Case, Derivation, Figure, Mutant, Outcome, PaperRef, Variable
 
 SCHED = training.authors_schedule()
@@ -178,9 +179,19 @@ def _digits():
     return datasets.digits()
 
 
+def _shared_rng(ctx, name):
+    """A stream keyed without the check/figure scope, so that checks and figures draw the same training sets
+    (and share the cached networks); recorded in ``ctx.seeds_used`` like every stream."""
+    return Context(ctx.seed, ctx.fidelity, ctx.backend, ctx.dps, ("§5 shared",), ctx.seeds_used).rng(name)
+
+
+def _net_seed(ctx, N):
+    return int(ctx.seed) * 100_003 + int(N)
+
+
 def _digits_split(ctx):
     x = _digits()
-    perm = ctx.rng("digits split").permutation(x.shape[0])
+    perm = _shared_rng(ctx, "digits split").permutation(x.shape[0])
     return x[perm[:1500]], x[perm[1500:]]
 
 
@@ -235,17 +246,17 @@ def _ref16_identity(ctx):
     cfg = ctx.pick(MLP_REAL, MLP_REAL_FULL)
     measures = {}
     dl_lin, dmaps, dtimes = _real_measure(ctx, "digits MLP", xtr, xte, ctx.pick([100, 400, 1500], [100, 400, 1500]),
-                                          lambda x, N: training.train_mlp(x, SCHED, cfg, seed=N))
+                                          lambda x, N: training.train_mlp(x, SCHED, cfg, seed=_net_seed(ctx, N)))
     measures.update(_summarise("digits (substitute), MLP", dmaps, dtimes, 64))
     self_rows = _rows16(dl_lin, dl_lin, xte, TS16, ctx.rng("digits self"), dl_lin.eigenvectors)
     if ctx.full and ok:
         _, umaps, utimes = _real_measure(ctx, "digits U-Net", xtr, xte, [100, 400, 1500],
-                                         lambda x, N: training.train_unet(x, SCHED, (8, 8), seed=N))
+                                         lambda x, N: training.train_unet(x, SCHED, (8, 8), seed=_net_seed(ctx, N)))
         measures.update(_summarise("digits (substitute), U-Net", umaps, utimes, 64))
     if ctx.full:
-        px = datasets.image_patches(6000, 16, rng=ctx.rng("patches"))
+        px = datasets.image_patches(6000, 16, rng=_shared_rng(ctx, "patches"))
         _, pmaps, ptimes = _real_measure(ctx, "patches MLP", px[:5000], px[5000:], [100, 400, 1600, 5000],
-                                         lambda x, N: training.train_mlp(x, SCHED, cfg, seed=N))
+                                         lambda x, N: training.train_mlp(x, SCHED, cfg, seed=_net_seed(ctx, N)))
         measures.update(_summarise("patches 16×16 (substitute), MLP", pmaps, ptimes, 256))
     measures["PyTorch"] = why if not ok else f"torch {why}: frozen network also checked through the adapter"
     return {"rows": rows, "self_digits": self_rows, "scale": scale, "measures": measures, "n": n, "d": d}
@@ -282,9 +293,9 @@ def _fig_eq16(ctx):
     xtr, xte = _digits_split(ctx)
     cfg = ctx.pick(MLP_REAL, MLP_REAL_FULL)
     Ns = [100, 400, 1500]
-    rows = [("MLP", lambda x, N: training.train_mlp(x, SCHED, cfg, seed=N))]
+    rows = [("MLP", lambda x, N: training.train_mlp(x, SCHED, cfg, seed=_net_seed(ctx, N)))]
     if torch_available()[0] and ctx.full:
-        rows.append(("U-Net", lambda x, N: training.train_unet(x, SCHED, (8, 8), seed=N)))
+        rows.append(("U-Net", lambda x, N: training.train_unet(x, SCHED, (8, 8), seed=_net_seed(ctx, N))))
     fig, axes = plt.subplots(len(rows), len(Ns), figsize=(3.2 * len(Ns), 2.8 * len(rows)), squeeze=False)
     for r, (label, nets) in enumerate(rows):
         _, maps, _ = _real_measure(ctx, f"digits {label}", xtr, xte, Ns, nets)
@@ -400,7 +411,7 @@ def _nets51(ctx):
     for N in Ns:
         for seed in (0, 1):
             x = _gaussian(ctx.rng(f"train N={N} seed={seed}"), N, SIG51)
-            net = training.train_mlp(x, SCHED, MLP51, seed=seed)
+            net = training.train_mlp(x, SCHED, MLP51, seed=_net_seed(ctx, seed))
             r = nl.eq16(net, pop, xte, SCHED, TS51, ctx.rng(f"eq16 N={N} seed={seed}"))
             D, se = r.distance(1e-2), r.distance_se(1e-2)
             out.append((N, seed, float(D.mean()), float(np.sqrt(np.sum(se**2)) / D.size), net.info.cpu_seconds))
@@ -447,7 +458,7 @@ def _fig_alignment(ctx):
             else:
                 xa, xb = draw(ctx.rng(f"align a {N}"), N), draw(ctx.rng(f"align b {N}"), N)
             la, lb = rd.linear_denoiser(xa, SCHED, c=1e-3), rd.linear_denoiser(xb, SCHED, c=1e-3)
-            na, nb = (training.train_mlp(v, SCHED, cfg, seed=s) for v, s in ((xa, 10), (xb, 11)))
+            na, nb = (training.train_mlp(v, SCHED, cfg, seed=s) for v, s in ((xa, _net_seed(ctx, 10 * N)), (xb, _net_seed(ctx, 10 * N + 1))))
             lin_al.append(nl.alignment(la, lb, xte, SCHED, ts, ctx.rng(f"al lin {label} {N}")).mean.mean())
             net_al.append(nl.alignment(na, nb, xte, SCHED, ts, ctx.rng(f"al net {label} {N}")).mean.mean())
         ax.loglog(Ns, lin_al, "o-", label="linear (eq.8, c = 1e-3)")
@@ -620,7 +631,7 @@ def _fig_memorisation(ctx):
     for N in Ns:
         X = _gaussian(ctx.rng(f"mem train {N}"), N, sig)
         dens = {"empirical optimum": rd.EmpiricalOptimalDenoiser(X, SCHED),
-                "MLP": training.train_mlp(X, SCHED, MLP51, seed=N), "linear (eq.8)": rd.linear_denoiser(X, SCHED, c=1e-3),
+                "MLP": training.train_mlp(X, SCHED, MLP51, seed=_net_seed(ctx, N)), "linear (eq.8)": rd.linear_denoiser(X, SCHED, c=1e-3),
                 "population optimum": pop}
         for k, den in dens.items():
             y = nl.sample(den, SCHED, n, d, ctx.rng(f"mem sample {k} {N}"))
@@ -741,7 +752,7 @@ def _fig_losses(ctx):
             X = train_rows(N)
             dd = X.shape[1]
             lin = rd.linear_denoiser(X, SCHED, c=1e-3)
-            net = training.train_mlp(X, SCHED, cfg, seed=N)
+            net = training.train_mlp(X, SCHED, cfg, seed=_net_seed(ctx, N))
             for k, den in (("linear", lin), ("MLP", net)):
                 rep = max(1, 4000 // N)
                 curves[f"{k} train"].append(nl.denoiser_loss(den, X, SCHED, ts, ctx.rng(f"tr {label} {k} {N}"),
