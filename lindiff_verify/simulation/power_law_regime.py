@@ -65,7 +65,7 @@ def predictor(q, sig, n):
 
 
 def monte_carlo(qs, sig, n, draws, rng, block=100):
-    """Wishart Monte Carlo of (gap_t, align_t) at each q: {q: ((gap, se), (align, se))}.
+    """Wishart Monte Carlo at each q: {q: {"gap": (mean, se), "align": (mean, se), "test": (mean, se)}}.
 
     N·C = Σ0^{1/2} L Lᵀ Σ0^{1/2}, L the Bartlett factor of W_d(N, I) (exact law). The gap carries the exactly
     zero-mean control variate q Σ_j (C_jj − σ_j)/(σ_j + q)² (E C = Σ0), which removes the O(1/√N) linear
@@ -90,13 +90,13 @@ def monte_carlo(qs, sig, n, draws, rng, block=100):
             tr_r, tr_r2, tr_rsr = r.sum(1), (r**2).sum(1), (sig_t * r**2).sum(1)
             test = d - 2 * q * tr_r + q**2 * tr_r2 + q * tr_rsr
             gap = test - (d - q * tr_r) + q * ((cjj - sig) / (sig + q) ** 2).sum(1)
-            acc[q].append(np.stack([gap, test - np.sum(sig / (sig + q))], 1))
+            acc[q].append(np.stack([gap, test - np.sum(sig / (sig + q)), test], 1))
         done += m
     out = {}
     for q in qs:
         v = np.concatenate(acc[q])
         mu, se = v.mean(0), v.std(0, ddof=1) / np.sqrt(v.shape[0])
-        out[q] = ((float(mu[0]), float(se[0])), (float(mu[1]), float(se[1])))
+        out[q] = {key: (float(mu[j]), float(se[j])) for j, key in enumerate(("gap", "align", "test"))}
     return out
 
 
@@ -120,7 +120,7 @@ def measure(ds, *, k=2.0, normalise="trace", qs=(0.1, 1.0), alpha=0.5, mc_ds=(),
                    "gap leading": lg, "gap X.1": cg, "gap leading/X.1 - 1": lg / cg - 1,
                    "align leading": la, "align X.1": ca, "align leading/X.1 - 1": la / ca - 1}
             if mc is not None:
-                (mg, sg), (ma, sa) = mc[q]
+                (mg, sg), (ma, sa) = mc[q]["gap"], mc[q]["align"]
                 row.update({"gap MC": mg, "gap MC se": sg, "gap leading/MC - 1": lg / mg - 1,
                             "gap leading/MC - 1 se": abs(lg) * sg / mg**2, "gap X.1/MC - 1": cg / mg - 1,
                             "align MC": ma, "align MC se": sa, "align leading/MC - 1": la / ma - 1,
