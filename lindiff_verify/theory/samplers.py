@@ -511,7 +511,7 @@ def exact_law(sampler: str, eigvals, schedule, **kw) -> GaussianLaw:
 
 def ddpm_moments(eigvals, schedule, *, c: float = 0.0, mean_components=None, variance: str = "beta", t_stop: int = 0,
                  start_mean=0.0, start_var=1.0, final_noise: bool = True):
-    """MATH.md §C recursion for the DDPM sampler on a discrete schedule, written out (reference form):
+    """docs/mathematics.md §C recursion for the DDPM sampler on a discrete schedule, written out (reference form):
     A_t = (1 − β_t/v_t)/√(1 − β_t), B_t = β_t a_t m/(v_t √(1 − β_t)); mean ← A mean + B, var ← A² var + σ_t².
     ``variance``: "beta" (σ_t² = β_t) or "beta_tilde" (σ_t² = β̃_t); ``final_noise=False``: σ = 0 at the last step."""
     validate.choice("variance", variance, ("beta", "beta_tilde"))
@@ -562,7 +562,7 @@ def continuous_moments(eigvals, alphabar_start, alphabar_end=1.0, *, kind: str =
 
 
 def ddpm_variance_bias(eigvals, schedule, *, c: float = 0.0, variance: str = "beta"):
-    """Closed discretisation bias D_T of the DDPM sample variance (MATH.md §C; start N(0, 1), stop at t = 0):
+    """Closed discretisation bias D_T of the DDPM sample variance (docs/mathematics.md §C; start N(0, 1), stop at t = 0):
     discrete variance = C.9 variance + D_T, with ᾱ_0 = 1, v_0 = λ + c,
     σ² = β:   D_T = +λ'²(1 − λ') Σ_t β_t² ᾱ_{t−1}²/(v_{t−1}² v_t),
     σ² = β̃:  D_T = −λ'³ Σ_t β_t² ᾱ_{t−1}²/(v_{t−1}² v_t (1 − ᾱ_t)),   λ' = λ + c."""
