@@ -175,6 +175,7 @@ b1 = Derivation(
                transform=lambda st: {**st, "flow": st["flow"].subs(Wstar, Wstar.subs(gam, 0)),
                                      "gd": st["gd"].subs(Wstar, Wstar.subs(gam, 0)), "optimum": Wstar.subs(gam, 0)}),
     ],
+    schedule="merger_goldt (fig. 2d); the claim holds at any ᾱ_t",
     claim_kind="exact",
     regime="any C ⪰ 0, γ ≥ 0, W(0); GD map for any η (stable when η < 1/max D_j)",
     notes="Schedule-independent (holds at every ᾱ_t). Fig. 2d (α = 2, t = 50, c = 0), Marchenko–Pastur integral: on the "

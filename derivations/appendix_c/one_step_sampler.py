@@ -139,6 +139,7 @@ c1 = Derivation(
         Mutant("C instead of C^{1/2}", "x = Cε + m: variance λ²", replace={"var": lam**2}),
         Mutant("the start law", "variance 1 (nothing learnt)", replace={"var": sp.Integer(1)}),
     ],
+    schedule="VP-equivalent linear (T → ∞); gap measured on merger_goldt",
     claim_kind="exact",
     regime="exact for the one-step sampler; the iterative sampler reaches it as T → ∞ and ᾱ_T·λ → 0",
     notes="On the paper's schedule at T = 1000 the iterative sampler stays O(ᾱ_T·λ) (C.9) and O(β) (D_T) away "

@@ -174,7 +174,8 @@ def _fig3def(ctx):
 X3 = Derivation(
     id="X.3",
     title="The ε floor of the averaged KL (saturation of fig. 3d–f)",
-    paper_ref=PaperRef("fig. 3d–f", "§4.3 KL divergence", note="ours: explains the saturation the paper shows"),
+    paper_ref=PaperRef("X.3", "extension of §4.3 KL divergence (fig. 3d–f)",
+                       note="ours: explains the saturation the paper's fig. 3d–f shows"),
     statement={"floor": floor, "small": small, "eps_sampler": b1},
     display=[sp.Eq(sp.Symbol("lim_{N→∞} E D_KL"), sp.Sum(floor, (sp.Symbol("i"), 1, sp.Symbol("d")))),
              sp.Eq(sp.Symbol("floor_i (ε ≪ σ_i)"), small), sp.Eq(sp.Symbol("ε_sampler"), b1)],
@@ -204,6 +205,7 @@ X3 = Derivation(
         Mutant("ε_sampler = β_T", "the largest step instead of the last one sampled", replace={"eps_sampler": bT}),
         Mutant("ε_sampler = ᾱ_T", "the start variance deficit", replace={"eps_sampler": abT}),
     ],
+    schedule="merger_goldt (ε = β_1, figure); λ → 0 identity also on linear",
     claim_kind="exact",
     regime="N → ∞ at fixed d; ε > 0; the small-ε form needs ε ≪ min σ_i; ε_sampler is exact as λ → 0 "
            "(a direction with λ ≫ β_1 gets a smaller excess, see C.9)",

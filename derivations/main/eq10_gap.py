@@ -243,6 +243,7 @@ eq10 = Derivation(
         Mutant("c-form with λ_i + 2c", "regularisation doubled in the corollary",
                replace={"summand_c": abar * (1 - abar) * (sig - lam + q**2) / (abar * (lam + 2 * c) + 1 - abar) ** 2}),
     ],
+    schedule="merger_goldt (sum over t = 1..T); per step any ᾱ_t",
     claim_kind="exact",
     regime="any C ⪰ 0, m, μ0, Σ0 ⪰ 0; 0 < ᾱ < 1; γ_t ≥ 0 (c ≥ 0 in the corollary)",
     notes="Implemented by lindiff_verify.theory.denoiser.LinearDenoiser.gap (arbitrary γ_t: Σ_i ᾱ w_ti²(Σ̃_ii − λ_i + (u_iᵀδ)²)). "

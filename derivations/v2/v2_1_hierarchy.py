@@ -168,7 +168,8 @@ def _mc_compare(st, ref, ctx):
 V21 = Derivation(
     id="V2.1",
     title="For N < d a more hierarchical spectrum (larger k at Tr Σ0 = d) reduces the gap, the test loss and E DKL",
-    paper_ref=PaperRef("v2 claim", "§4 (v2, January 2026)", note="docs/mathematics.md §F.6; checked as monotonicity in k"),
+    paper_ref=PaperRef("V2.1", "§4 of arXiv:2505.24769v2 (January 2026)",
+                       note="docs/mathematics.md §F.6; checked as monotonicity in k"),
     statement={"sigma": sigma, "order": order},
     display=[sp.Eq(sp.Symbol("sigma_i"), sigma), sp.Eq(sp.Symbol("sign(∂_k E[gap], ∂_k E[L_test], ∂_k E D_KL)"), order)],
     variables=[Variable(i, "eigenvalue index", "1..d"), Variable(k, "power-law exponent", "k ∈ {0, 0.5, 1, 1.5, 2}"),
@@ -189,6 +190,7 @@ V21 = Derivation(
         Mutant("σ_1 = 1 instead of Tr Σ0 = d", "the top-normalised spectrum σ_i = i^(−k)",
                replace={"sigma": i ** (-k)}),
     ],
+    schedule="merger_goldt",
     claim_kind="asymptotic",
     regime="N < d; k ∈ [0, 2]; gap and test loss at any t and summed over t; E DKL while ε is below the floor "
            "crossover (holds at ε = β_1 = 1.1e-4 for d ≤ 1000; fails at ε ≥ 1e-2 for N/d ≥ 3/4 and at ε = 0.1, "
