@@ -65,16 +65,20 @@ def _power_sums(kappa, sig, w):
     V = np.stack([w, w / sig, w / sig**2], axis=1)
     X = np.empty((4, kappa.size, 3))
     lg = np.empty(kappa.size)
+    buf = np.empty((min(rows, kappa.size), sig.size))
+    xm = np.empty_like(buf)
     for a in range(0, kappa.size, rows):
         kk = kappa[a : a + rows]
-        x = sig[None, :] + kk[:, None]
-        lg[a : a + rows] = np.log(x) @ w
+        x, p = buf[: kk.size], xm[: kk.size]
+        np.add(sig[None, :], kk[:, None], out=x)
+        np.log(x, out=p)
+        lg[a : a + rows] = p @ w
         np.divide(sig[None, :], x, out=x)
-        xm = x.copy()
+        p[...] = x
         for m in range(4):
-            X[m, a : a + rows] = xm @ V
+            X[m, a : a + rows] = p @ V
             if m < 3:
-                xm *= x
+                p *= x
     return X, lg
 
 
@@ -212,15 +216,16 @@ class NextOrder:
         lead = self.log_sum + (self.n_eff - self.d) * np.log(self.rho) - self.df1
         return self._out(lead + self._on * self.corrections["logdet"])
 
-    def mean_resolvent_diag(self):
-        """E R in Σ0's eigenbasis, (number of z) × (number of eigenvalues):
+    def mean_resolvent_diag(self, rows=slice(None)):
+        """E R in Σ0's eigenbasis, (number of z) × (number of eigenvalues) (the z ``rows`` only, if given):
         ρ/(σ + κ) (+ (ρ/(N D))[σ²/(σ + κ)³ + (p33 − p22)σ/(D(σ + κ)²)])."""
-        k, r, D = self.kappa[:, None], self.rho[:, None], self.D[:, None]
-        s = self.sigma[None, :]
-        out = r / (s + k)
+        k, r, D = self.kappa[rows, None], self.rho[rows, None], self.D[rows, None]
+        y = 1.0 / (self.sigma[None, :] + k)
+        out = r * y
         if self.order == "corrected":
-            e = (self.p[(3, 3)] - self.p[(2, 2)])[:, None]
-            out = out + r / (self.n_eff * D) * (s**2 / (s + k) ** 3 + e * s / (D * (s + k) ** 2))
+            e = (self.p[(3, 3)] - self.p[(2, 2)])[rows, None]
+            x = self.sigma[None, :] * y
+            out += (r / (self.n_eff * D)) * (x * x * y + (e / D) * x * y)
         return out
 
 
@@ -263,10 +268,9 @@ def gap(q, spectrum, n_samples, *, c=0.0, estimated_mean=False, order="corrected
     return qq * ((qq + cc) * e.tr_R2 - e.tr_R + e.tr_R_Sigma_R + e.delta_R2_delta)
 
 
-def _two_traces(qf, zf, e):
-    """(E Tr R(Σ0 + q)R + E δᵀR²δ, E[R]_ii) for one model, flat over z."""
-    own = np.atleast_1d(e.tr_R_Sigma_R) + qf * np.atleast_1d(e.tr_R2) + np.atleast_1d(e.delta_R2_delta)
-    return own.ravel(), e.mean_resolvent_diag()
+def _own(qf, e):
+    """E Tr R(Σ0 + q)R + E δᵀR²δ of one model, flat over z."""
+    return (np.atleast_1d(e.tr_R_Sigma_R) + qf * np.atleast_1d(e.tr_R2) + np.atleast_1d(e.delta_R2_delta)).ravel()
 
 
 def alignment_two_models(q, spectrum, n_samples, n_prime=None, *, c=0.0, estimated_mean=False, order="corrected",
@@ -280,16 +284,22 @@ def alignment_two_models(q, spectrum, n_samples, n_prime=None, *, c=0.0, estimat
     qf, zf = np.atleast_1d(qq).ravel(), np.atleast_1d(zz).ravel()
     e = NextOrder.from_spectrum(zz, spectrum, n_samples, estimated_mean, order=order, multiplicities=multiplicities)
     sig, w = e.sigma_true, e.weights
-    own, rd = _two_traces(qf, zf, e)
-    if n_prime is None or (isinstance(n_prime, float) and np.isinf(n_prime)):
-        rd2 = 1.0 / (sig[None, :] + zf[:, None])
-        own2 = (((sig[None, :] + qf[:, None]) * rd2**2) @ w)
-    else:
-        e2 = NextOrder.from_spectrum(zz, spectrum, n_prime, estimated_mean, order=order,
-                                     multiplicities=multiplicities)
-        own2, rd2 = _two_traces(qf, zf, e2)
-    cross = ((sig[None, :] + qf[:, None]) * rd * rd2) @ w
-    return e._out(qf * (own + own2 - 2 * cross))
+    population = n_prime is None or (isinstance(n_prime, float) and np.isinf(n_prime))
+    e2 = None if population else NextOrder.from_spectrum(zz, spectrum, n_prime, estimated_mean, order=order,
+                                                          multiplicities=multiplicities)
+    own2 = np.empty(qf.size) if population else _own(qf, e2)
+    cross = np.empty(qf.size)
+    step = max(1, int(2**15 // sig.size))
+    for a in range(0, qf.size, step):
+        rows = slice(a, a + step)
+        wq = sig[None, :] + qf[rows, None]
+        if population:
+            r2 = 1.0 / (sig[None, :] + zf[rows, None])
+            own2[rows] = (wq * r2 * r2) @ w
+        else:
+            r2 = e2.mean_resolvent_diag(rows)
+        cross[rows] = (wq * e.mean_resolvent_diag(rows) * r2) @ w
+    return e._out(qf * (_own(qf, e) + own2 - 2 * cross))
 
 
 def alignment(q, spectrum, n_samples, *, c=0.0, estimated_mean=False, order="corrected", multiplicities=None):
