@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import base64
 import io
-import re
 import time
 import traceback
+
+from ..verification.registry import display_module_name
 
 __all__ = ["render_figures", "render_figure", "qualified_name", "MAX_SVG_BYTES"]
 
 #: above this size an SVG (e.g. a dense scatter plot) is replaced by a PNG
 MAX_SVG_BYTES = 400_000
 PNG_DPI = 144
-_DERIV_MODULE = re.compile(r"^lindiff_verify\._derivations\.(?P<stem>.+)_[0-9a-f]{10}$")
 
 
 def _use_agg():
@@ -31,9 +31,7 @@ def _use_agg():
 def qualified_name(fn) -> str:
     """``module.qualname`` of a figure function; derivation modules are named by their file stem."""
     mod = getattr(fn, "__module__", None) or "?"
-    m = _DERIV_MODULE.match(mod)
-    if m:
-        mod = "derivations." + m.group("stem")
+    mod = display_module_name(mod)
     return f"{mod}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
@@ -52,6 +50,33 @@ def _encode(fig) -> tuple[str, str, int]:
     return "png", "data:image/png;base64," + base64.b64encode(data).decode(), len(data)
 
 
+#: legend text smaller than this (points) is enlarged: a legend must be readable at the page's scale
+MIN_LEGEND_POINTS = 8.0
+
+
+def _readable_legends(fig) -> None:
+    for leg in [ax.get_legend() for ax in fig.axes] + list(fig.legends):
+        if leg is None:
+            continue
+        for t in leg.get_texts():
+            if t.get_fontsize() < MIN_LEGEND_POINTS:
+                t.set_fontsize(MIN_LEGEND_POINTS)
+
+
+def unlabelled_axes(fig) -> list[str]:
+    """Axes that draw data but lack an x or a y label (colour bars and empty axes are exempt)."""
+    bad = []
+    for i, ax in enumerate(fig.axes):
+        if not ax.get_visible() or not (ax.lines or ax.collections or ax.patches or ax.images or ax.containers):
+            continue
+        if getattr(ax, "_colorbar", None) is not None or ax.get_label() == "<colorbar>":
+            continue
+        missing = [w for w, lab in (("x", ax.get_xlabel()), ("y", ax.get_ylabel())) if not lab.strip()]
+        if missing:
+            bad.append(f"axes {i} ({ax.get_title() or 'untitled'}): no {' or '.join(missing)} label")
+    return bad
+
+
 def render_figure(derivation, figure, ctx) -> tuple[dict, str | None]:
     """(metadata, data URI or None). The figure's context is ``ctx.scoped(id, "figure", name)``."""
     _use_agg()
@@ -68,6 +93,8 @@ def render_figure(derivation, figure, ctx) -> tuple[dict, str | None]:
         fig = figure.make(fctx)
         if not isinstance(fig, matplotlib.figure.Figure):
             raise TypeError(f"make() returned {type(fig).__name__}, expected a matplotlib.figure.Figure")
+        _readable_legends(fig)
+        meta["unlabelled_axes"] = unlabelled_axes(fig)
         fmt, uri, size = _encode(fig)
         meta.update({"format": fmt, "bytes": size, "error": None})
     except Exception as exc:
