@@ -1,8 +1,5 @@
 """Specification of lindiff_verify.theory.next_order: next-order equivalents (X.5) and two finite models (X.4)."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -17,11 +14,9 @@ Z = np.array([0.03, 0.4, 2.0])
 
 
 def _x5():
-    p = Path(__file__).resolve().parents[1] / "derivations/extensions/x5_next_order_measures.py"
-    spec = importlib.util.spec_from_file_location("x5_for_tests", p)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    from derivations.extensions import x5_next_order_measures
+
+    return x5_next_order_measures
 
 
 @pytest.mark.parametrize("est", [False, True])

@@ -10,9 +10,6 @@ N′ → ∞: R′ → (Σ0 + z)⁻¹, δ′ → 0, i.e. eq.14. Statement: each 
 real-Gaussian correction); per eigen-direction symbols σ (Σ0's eigenvalue) for the cross summand.
 """
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import sympy as sp
 from threadpoolctl import threadpool_limits
@@ -22,18 +19,8 @@ from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.verification.context import stream_key
 from lindiff_verify.verification.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
 
-_here = Path(__file__).with_name
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, _here(f"{name}.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-_mc = _load("_next_order_mc")
-_x5 = _load("x5_next_order_measures")
+from . import _next_order_mc as _mc
+from . import x5_next_order_measures as _x5
 
 q, c, z, s = sp.symbols("q c z sigma", positive=True)
 _MODEL_SYMS = (sp.Symbol("N", positive=True), sp.Symbol("e_m", positive=True), sp.Symbol("f", positive=True),

@@ -11,9 +11,6 @@ the measures assembled from them by the exact per-training-set identities (docs/
 Symbols p_ab = (1/N) Σ σ^a/(σ+κ)^b; p22 = 1 − D.
 """
 
-import importlib.util
-from pathlib import Path
-
 import mpmath
 import numpy as np
 import sympy as sp
@@ -24,9 +21,7 @@ from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.verification.context import stream_key
 from lindiff_verify.verification.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
 
-_spec = importlib.util.spec_from_file_location("_next_order_mc", Path(__file__).with_name("_next_order_mc.py"))
-_mc = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_mc)
+from . import _next_order_mc as _mc
 
 q, c, N, d, em, f = sp.symbols("q c N d e_m f", positive=True)
 rho, D, S1, S2, T1, df1, L = sp.symbols("rho D S1 S2 T1 df1 Lsum", positive=True)
