@@ -11,6 +11,8 @@ the measures assembled from them by the exact per-training-set identities (docs/
 Symbols p_ab = (1/N) Σ σ^a/(σ+κ)^b; p22 = 1 − D.
 """
 
+from functools import lru_cache
+
 import mpmath
 import numpy as np
 import sympy as sp
@@ -111,6 +113,7 @@ def _to_p(e):
     return e.subs(sub).subs(_th, 1 / rho)
 
 
+@lru_cache(maxsize=1)
 def _derivatives():
     phi0 = _L - N * sp.log(_th) + N * (_th - 1)
     phi1 = sp.log(1 - _th**2 * _M[2, 2] / N) / 2
