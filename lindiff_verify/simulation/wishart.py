@@ -1,6 +1,6 @@
-"""Wishart sampling engine: empirical covariances of Gaussian data and their spectra (MATH.md §0, §D).
+"""Wishart sampling engine: empirical covariances of Gaussian data and their spectra (docs/mathematics.md §0, §D).
 
-Conventions (MATH.md §0): data x ~ N(0, Σ0) with Σ0 = O diag(spectrum) Oᵀ; N samples.
+Conventions (docs/mathematics.md §0): data x ~ N(0, Σ0) with Σ0 = O diag(spectrum) Oᵀ; N samples.
 
 * known mean:      C = (1/N) Σ_μ x^μ x^μᵀ,            N·C ~ W_d(N, Σ0);
 * estimated mean:  C = (1/N) Σ_μ (x^μ − m)(x^μ − m)ᵀ, N·C ~ W_d(N − 1, Σ0).
