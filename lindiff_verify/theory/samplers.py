@@ -471,17 +471,20 @@ def centred_steps(rec: Sampler, grid: TimeGrid, lc):
 
 
 def exact_moments(sampler: str, eigvals, schedule, *, c: float = 0.0, mean_components=None, num_steps=None,
-                  t_stop=0, start_mean=0.0, start_var=1.0, xp=None):
+                  t_stop=0, start_mean=0.0, start_var=1.0, xp=None, final_noise: bool = True):
     """Exact mean and variance of the samples per eigen-direction (the law of the discrete sampler).
 
     ``schedule``: a NoiseSchedule (all T steps, stop at integer ``t_stop`` ∈ [0, T)), a VPSchedule (with
     ``num_steps``, stop at t_ε = ``t_stop`` ∈ [0, 1)) or a TimeGrid. Start law N(start_mean, start_var)
     (default N(0, 1), eq.3). ``xp``: the array namespace to compute in (NumPy by default; CuPy,
     array-api-strict). Returns (mean, var) as NumPy arrays of the spectrum's shape.
+    ``final_noise=False`` adds no noise at the last step (k = 1), as DDPM implementations do (z = 0 at t = 1).
 
     Runs the record's law step in centred form (:func:`centred_steps`): with y = mean − a m,
     y ← A y + δ m, var ← A² var + N², and mean = y + a m at the end.
     """
+    if not isinstance(final_noise, bool):
+        raise InputError("final_noise", f"is {final_noise!r}", "True or False")
     rec = get_sampler(sampler)
     lam, c, m = _spectrum_and_mean(eigvals, c, mean_components)
     grid = make_grid(schedule, num_steps=num_steps, t_stop=t_stop)
@@ -493,13 +496,13 @@ def exact_moments(sampler: str, eigvals, schedule, *, c: float = 0.0, mean_compo
     K = grid.num_steps
     y = xp.asarray((mu - np.sqrt(grid.alphabar[K]) * m).reshape(d), dtype=xp.float64, copy=True)  # in place below
     var = xp.asarray(var.reshape(d), dtype=xp.float64, copy=True)
-    for A, delta, n2 in centred_steps(rec, grid, lcx):
+    for i, (A, delta, n2) in enumerate(centred_steps(rec, grid, lcx)):
         y *= A
         if delta is not None:
             y += delta * mx
         var *= A
         var *= A
-        if n2 is not None:
+        if n2 is not None and (final_noise or i < K - 1):  # step i = K − k: the last one is k = 1
             var += n2
     mean = y + float(np.sqrt(grid.alphabar[0])) * mx
     return to_numpy(mean).reshape(shape), to_numpy(var).reshape(shape)
@@ -511,12 +514,15 @@ def exact_law(sampler: str, eigvals, schedule, **kw) -> GaussianLaw:
 
 
 def ddpm_moments(eigvals, schedule, *, c: float = 0.0, mean_components=None, variance: str = "beta", t_stop: int = 0,
-                 start_mean=0.0, start_var=1.0):
+                 start_mean=0.0, start_var=1.0, final_noise: bool = True):
     """docs/mathematics.md §C recursion for the DDPM sampler on a discrete schedule, written out (reference form):
     A_t = (1 − β_t/v_t)/√(1 − β_t), B_t = β_t a_t m/(v_t √(1 − β_t)); mean ← A mean + B, var ← A² var + σ_t².
-    ``variance``: "beta" (σ_t² = β_t) or "beta_tilde" (σ_t² = β̃_t)."""
+    ``variance``: "beta" (σ_t² = β_t) or "beta_tilde" (σ_t² = β̃_t); ``final_noise=False``: σ = 0 at the last step."""
     validate.choice("variance", variance, ("beta", "beta_tilde"))
+    if not isinstance(final_noise, bool):
+        raise InputError("final_noise", f"is {final_noise!r}", "True or False")
     lam, c, m = _spectrum_and_mean(eigvals, c, mean_components)
+    t_last = int(make_grid(schedule, t_stop=t_stop).t[0]) + 1
     grid = make_grid(schedule, t_stop=t_stop)
     T = schedule.num_train_timesteps
     betas = schedule.betas
@@ -529,7 +535,7 @@ def ddpm_moments(eigvals, schedule, *, c: float = 0.0, mean_components=None, var
         v = a2 * lc + 1.0 - a2
         A = (1.0 - b / v) / np.sqrt(1.0 - b)
         mu = A * mu + b * np.sqrt(a2) * m / (v * np.sqrt(1.0 - b))
-        var = A * A * var + sig2[t - 1]
+        var = A * A * var + (sig2[t - 1] if final_noise or t > t_last else 0.0)
     return mu, var
 
 

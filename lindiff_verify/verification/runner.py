@@ -83,6 +83,29 @@ def _jsonable(v):
     return str(v)
 
 
+#: per-case detail kept in the record (the report shows it one click away); the summary covers all cases
+MAX_CASES_RECORDED = 200
+
+
+def _ratio(c) -> float:
+    e, t = c.abs_error, float(c.tolerance)
+    return e / t if t > 0 else (0.0 if e == 0 else float("inf"))
+
+
+def _bias_split(c) -> dict:
+    """The tolerance split into its deterministic-bias bound and its statistical (or rounding) part."""
+    if c.bias_bound is None:
+        return {}
+    b = float(c.bias_bound)
+    return {"bias_bound": _finite(b), "statistical_tolerance": _finite(max(float(c.tolerance) - b, 0.0))}
+
+
+def _case_record(c) -> dict:
+    return {"params": _jsonable(c.params), "value": _jsonable(c.value), "reference": _jsonable(c.reference),
+            "abs_error": _finite(c.abs_error), "tolerance": _finite(c.tolerance), "ratio": _finite(_ratio(c)),
+            "ok": bool(c.ok), **_bias_split(c)}
+
+
 def _summarize_outcome(out: Outcome) -> dict:
     errs = [c.abs_error for c in out.cases]
     rels = [c.rel_error for c in out.cases]
@@ -106,7 +129,10 @@ def _summarize_outcome(out: Outcome) -> dict:
             "reference": _jsonable(worst.reference),
             "abs_error": _finite(worst.abs_error),
             "tolerance": _finite(worst.tolerance),
+            "ratio": _finite(_ratio(worst)),
+            **_bias_split(worst),
         },
+        "case_list": [_case_record(c) for c in out.cases[:MAX_CASES_RECORDED]],
         "measurements": _jsonable(out.measurements),
         "inconclusive_reason": out.inconclusive_reason,
     }
@@ -126,6 +152,7 @@ def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict]) -
     """Run one check on several statements (``{"claim": ..., mutant name: ...}``), sharing its reference."""
     cctx = ctx.scoped(d.id, check.name)
     first_seed = len(cctx.seeds_used)  # the streams this check draws from, shared caches included
+    first_paths = len(cctx.paths_used)
     t0 = time.perf_counter()
     results: dict[str, dict] = {}
     try:
@@ -154,13 +181,32 @@ def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict]) -
         res["seconds"] = round(time.perf_counter() - t1 + (t_ref if key == "claim" else 0.0), 4)
         results[key] = res
     results["claim"]["seeds"] = cctx.seeds_used[first_seed:]
+    results["claim"].update(_ran_on(cctx, cctx.paths_used[first_paths:]))
     return results
 
 
+def _ran_on(ctx: Context, paths: list) -> dict:
+    """Backend and device of the check, and the Monte Carlo sample sizes it drew (``ctx.paths``)."""
+    out = {"backend": ctx.backend, "device": ctx.device}
+    if paths:
+        out["paths"] = paths
+        out["total_paths"] = sum(p["paths"] for p in paths)
+    return out
+
+
 def _shrink(check, statement, ctx) -> dict | None:
-    """Smallest failing parameters found by Hypothesis (derandomised, bounded effort)."""
-    from hypothesis import HealthCheck, find, settings
-    from hypothesis.errors import NoSuchExample
+    """Smallest failing parameters found by Hypothesis (derandomised, bounded effort). Hypothesis is a
+    test-only dependency: without it the record says shrinking was unavailable. ``check.strategy`` is a
+    Hypothesis strategy or a function returning one (so a derivation need not import Hypothesis)."""
+    try:
+        from hypothesis import HealthCheck, find, settings
+        from hypothesis.errors import NoSuchExample
+        from hypothesis.strategies import SearchStrategy
+    except ImportError:
+        return {"unavailable": "Hypothesis is not installed (pip install hypothesis): no shrinking"}
+    strategy = check.strategy
+    if callable(strategy) and not isinstance(strategy, SearchStrategy):
+        strategy = strategy()
 
     def fails(params):
         try:
@@ -169,7 +215,7 @@ def _shrink(check, statement, ctx) -> dict | None:
             return False
 
     try:
-        params = find(check.strategy, fails, settings=settings(max_examples=200, derandomize=True, database=None,
+        params = find(strategy, fails, settings=settings(max_examples=200, derandomize=True, database=None,
                                                               deadline=None, suppress_health_check=list(HealthCheck)))
     except NoSuchExample:
         return None
@@ -205,7 +251,7 @@ def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True) -> dict
     for c, res in per_check:
         r = res["claim"]
         checks.append({"name": c.name, "method": c.method, "error_model": c.error_model,
-                       "description": c.description, **r})
+                       "description": c.description, "detects": getattr(c, "detects", ""), **r})
     mut = []
     if mutants:
         for m in d.mutants:
@@ -224,6 +270,7 @@ def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True) -> dict
         "section": d.section,
         "claim_kind": d.claim_kind,
         "regime": d.regime,
+        "schedule": d.schedule,
         "assumptions": list(d.assumptions),
         "variables": [{"symbol": str(v.symbol), "meaning": v.meaning, "domain": v.domain} for v in d.variables],
         "statement": {k: str(v) for k, v in d.statement.items()},
@@ -238,7 +285,7 @@ def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True) -> dict
 
 def error_record(d: Derivation, exc: BaseException) -> dict:
     return {"id": d.id, "title": d.title, "paper_ref": str(d.paper_ref), "section": d.section,
-            "claim_kind": d.claim_kind, "verdict": "error", "error": f"{type(exc).__name__}: {exc}",
+            "claim_kind": d.claim_kind, "schedule": d.schedule, "verdict": "error", "error": f"{type(exc).__name__}: {exc}",
             "checks": [], "mutants": []}
 
 
@@ -262,22 +309,32 @@ def summarize(records: Sequence[dict]) -> dict:
 
 
 def run(derivations: Sequence[Derivation], ctx: Context, *, progress: Callable[[str, int, int], None] | None = None,
-        mutants: bool = True) -> dict:
-    """Run every derivation; one raising an error becomes an ``error`` record, the others still run."""
+        mutants: bool = True, engine=None) -> dict:
+    """Run every derivation; one raising an error becomes an ``error`` record, the others still run.
+    ``engine`` (``execution.make_engine``): local joblib workers or a Dask cluster; default this process."""
     t0 = time.perf_counter()
     records = []
-    for i, d in enumerate(derivations):
-        if progress:
-            progress(d.id, i, len(derivations))
-        try:
-            records.append(run_derivation(d, ctx, mutants=mutants))
-        except Exception as exc:
-            records.append(error_record(d, exc))
+    if engine is not None and engine.kind != "serial":
+        from .execution import run_records
+
+        records = run_records(derivations, ctx, engine, mutants=mutants, progress=progress)
+    else:
+        for i, d in enumerate(derivations):
+            if progress:
+                progress(d.id, i, len(derivations))
+            try:
+                records.append(run_derivation(d, ctx, mutants=mutants))
+            except Exception as exc:
+                records.append(error_record(d, exc))
     if progress:
         progress("", len(derivations), len(derivations))
+    prov = provenance(ctx)
+    if engine is not None:
+        prov["execution"] = engine.describe()
     return {
         "schema": SCHEMA,
-        "provenance": {**provenance(ctx), "seconds": round(time.perf_counter() - t0, 3)},
+        "provenance": {**prov, "seconds": round(time.perf_counter() - t0, 3),
+                       "schedules": {d.id: d.schedule for d in derivations}},
         "derivations": records,
         "summary": summarize(records),
     }
