@@ -93,15 +93,20 @@ def test_running_moments_equal_one_pass_moments():
 
 
 def test_streamed_statistics_bounded_batches():
+    from lindiff_verify.simulation.streaming import stream_dict
+
     sizes = []
 
-    def draw(k):
+    def batch(rng, k):
         sizes.append(k)
-        return w.white_wishart_eigenvalues(8, 16, rng=np.random.default_rng(len(sizes)), batch=k)
+        ev = w.white_wishart_eigenvalues(8, 16, rng=rng, batch=k)
+        return {"tr": w.trace_moment(ev), "tr_inv": w.white_wishart_resolvent_statistics(8, 16, [1.0], rng=rng,
+                                                                                         batch=k).trace_inv[:, 0]}
 
-    out = w.spectral_statistics(draw, {"tr": w.trace_moment}, n_draws=250, batch=64)
-    assert max(sizes) <= 64 and sum(sizes) == 250 and out["tr"].count == 250
-    assert abs(out["tr"].mean - 1.0) <= Z * out["tr"].se
+    seeds = [(s, min(64, 250 - 64 * i)) for i, s in enumerate(np.random.SeedSequence(5).spawn(4))]
+    out = stream_dict(batch, seeds)
+    assert max(sizes) <= 64 and sum(sizes) == 250 and out["tr"].count == out["tr_inv"].count == 250
+    assert abs(out["tr"].mean - 1.0) <= Z * out["tr"].se  # E (1/d) Tr C = 1
 
 
 def test_array_api_strict_namespace():
