@@ -135,7 +135,7 @@ def _fig2bc(ctx):
     ax1.set_yscale("log")
     ax2.set_yscale("log")
     ax1.set_ylabel("loss per dimension (L_t / d) at t = 50")
-    ax2.set_ylabel("E D_KL / d (per dimension)")
+    ax2.set_ylabel(r"$E\,D_{\mathrm{KL}}\,/\,d$ (per dimension)")
     fig.suptitle(f"reproduction of fig. 2b–c: {sch.describe()}, t = 50 (ᾱ = {abar:.4f}), c = 0, 0.01, 0.1, "
                  f"d = {dd}, data N(0, I), known mean", fontsize=7)
     ax1.legend(fontsize=6, ncol=2)
