@@ -43,6 +43,7 @@ __all__ = [
     "covariance_eigvalsh",
     "covariance_eigh",
     "white_wishart_eigenvalues",
+    "bartlett_covariance",
     "laguerre_tridiagonal",
     "ResolventStatistics",
     "tridiagonal_resolvent_statistics",
@@ -195,6 +196,24 @@ def _bartlett_eigvalsh(m, p, rng, batch, xp):
     lower[:, idx, idx] = _chi(rng, p - idx, (batch, m))
     L = _to_xp(lower, xp)
     return xp.linalg.eigvalsh(L @ xp.matrix_transpose(L))
+
+
+def bartlett_covariance(spectrum, n_samples, *, rng, batch=1, xp=None):
+    """(batch, d, d) known-mean covariances C = Σ0^{1/2} L Lᵀ Σ0^{1/2} / N with Σ0 = diag(spectrum) and L the
+    Bartlett factor of W_d(N, I) (L_ii = χ_{N−i+1}, L_ij ~ N(0, 1) below the diagonal): the law of
+    :func:`sample_covariance` (known mean) from O(d²) random numbers per draw, no N × d sample; needs N ≥ d."""
+    sig = validate.spectrum("spectrum", spectrum, strictly_positive=True)
+    d = sig.size
+    n = validate.positive_int("n_samples", n_samples, minimum=d)
+    _check_rng(rng)
+    b = _check_batch(batch)
+    xp = _namespace(xp, spectrum)
+    lower = np.tril(rng.standard_normal((b, d, d)), k=-1)
+    idx = np.arange(d)
+    lower[:, idx, idx] = _chi(rng, n - idx, (b, d))
+    lower *= np.sqrt(sig)[None, :, None]
+    L = _to_xp(lower, xp)
+    return (L @ xp.matrix_transpose(L)) / n
 
 
 def white_wishart_eigenvalues(d, n_samples, *, rng, batch=1, method="tridiagonal", estimated_mean=False, xp=None):
