@@ -153,9 +153,7 @@ D21 = Derivation(
     checks=[
         checks.numeric("mpmath solve of D.11 at z = 1e-12", "mpmath", _compare_zeta, reference=_zeta_reference,
                        error_model="rigorous bound 0 ≤ ζ(z) − (1 − α) ≤ α z/((1 − α)σ_min), plus mpmath precision",
-                       detects="a ζ0 off by more than the bias bound α z/((1 − α)σ_min) ≈ 10⁻¹² (ζ(z) sits near that "
-                               "bound by construction, so |Δ|/tol ≈ 1 is expected); it cannot resolve a change in ζ0 "
-                               "smaller than that bound"),
+                       detects="a ζ0 off by more than the bias bound ≈ 1e-12, not less; |Δ|/tol ≈ 1 by construction"),
         checks.symbolic("sympy: the z → 0 limit of D.11 (ζ form)", _zeta_limit, simplify=_simp),
     ],
     mutants=[
@@ -280,8 +278,7 @@ def _compare_mc(st, ref, ctx):
         key = "estimated" if est else "known"
         out.cases.append(Case({"d": dd, "N": n, "mean": key, "entry": "per dimension E DKL/d"}, per_dim_value,
                               mean / dd, tol.value / dd, bias_bound=float(tol.bias) / dd))
-        out.cases.append(Case({"d": dd, "N": n, "mean": key, "entry": "total E DKL"}, value, mean, tol.value,
-                              bias_bound=float(tol.bias)))
+        out.cases.append(Case({"d": dd, "N": n, "mean": key, "entry": "total E DKL"}, value, mean, tol.value, bias_bound=tol.bias))
         out.tolerance_model = tol.model + " (bias = O(d/N) + O(d³/N²) terms of the exact 1/N series)"
         meas[f"exact E DKL ({key} mean)"] = exact
         meas[f"Monte Carlo E DKL ({key} mean)"] = (mean, se)
@@ -311,10 +308,7 @@ D22 = Derivation(
         checks.numeric("Wishart Monte Carlo at d = 100, N = 10^4", "montecarlo", _compare_mc, reference=_mc_reference,
                        error_model="Monte Carlo z·SE + bound on the neglected O(d/N) + O(d³/N²) terms from the "
                                    "exact 1/N series",
-                       detects="a leading term off by more than z·SE + the neglected terms (a factor 2, d instead of "
-                               "d², …); the neglected terms make up most of the gap, so |Δ|/tol near 1 is expected and "
-                               "an error in the leading term smaller than them goes undetected: the exact-reference "
-                               "checks above test it more sharply"),
+                       detects="a leading term off by more than z·SE + the neglected terms (which fill |Δ|/tol ≈ 1)"),
     ],
     mutants=[
         Mutant("d²/(2N)", "factor 2", replace={"kl": d**2 / (2 * N)}),
@@ -342,7 +336,6 @@ def _fig_kl_collapse(ctx):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import matplotlib.ticker
 
     from lindiff_verify.model.spectra import power_law
     from lindiff_verify.simulation.wishart import covariance_eigh
@@ -366,9 +359,8 @@ def _fig_kl_collapse(ctx):
     ax.plot(grid, 1 / (4 * grid), "k--", label="d/(4N)")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    # ticks at the simulated ratios only (log-axis minor labels overlap into an unreadable string)
-    ax.set_xticks(ratios, [f"{r:g}" for r in ratios])
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xticks(ratios, [f"{r:g}" for r in ratios])  # only these: log-axis minor labels overlap
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
     ax.set_xlabel("N/d")
     ax.set_ylabel(r"$E\,D_{\mathrm{KL}}\,/\,d$")
     ax.legend(fontsize=7)
@@ -377,5 +369,4 @@ def _fig_kl_collapse(ctx):
 
 
 D22.figures = [Figure("kl_collapse", "KL per dimension collapses onto d/(4N) for N > d", _fig_kl_collapse,
-                      caption="d = 20, known mean, ε = 0, 200 draws per point; the exact curve is spectrum-free, so the "
-                              "three Monte Carlo series (k = 0, 1, 2) overlap each other and the exact curve.")]
+                      caption="d = 20, known mean, ε = 0, 200 draws per point; spectrum-free: the Monte Carlo series k = 0, 1, 2 overlap the exact curve.")]
