@@ -296,7 +296,8 @@ def _fig_eq16(ctx):
     rows = [("MLP", lambda x, N: training.train_mlp(x, SCHED, cfg, seed=_net_seed(ctx, N)))]
     if torch_available()[0] and ctx.full:
         rows.append(("U-Net", lambda x, N: training.train_unet(x, SCHED, (8, 8), seed=_net_seed(ctx, N))))
-    fig, axes = plt.subplots(len(rows), len(Ns), figsize=(3.2 * len(Ns), 2.8 * len(rows)), squeeze=False)
+    fig, axes = plt.subplots(len(rows), len(Ns), figsize=(3.4 * len(Ns) + 1.2, 3.0 * len(rows) + 0.4), squeeze=False,
+                             layout="constrained")
     for r, (label, nets) in enumerate(rows):
         _, maps, _ = _real_measure(ctx, f"digits {label}", xtr, xte, Ns, nets)
         for c, N in enumerate(Ns):
@@ -355,6 +356,7 @@ eq16 = Derivation(
                             "linear model (c = 1e-3) fitted on 1500 digits, δ = 1e-2, over 297 held-out digits; "
                             "direction 1 is the leading eigenvector. Digits substitute for the paper's CelebA.")],
     section="main",
+    schedule=SCHED.name,
 )
 
 
@@ -505,6 +507,7 @@ s51 = Derivation(
                     caption="Two models of each kind trained on disjoint sets of size N; E‖ε_a − ε_b‖² over noised "
                             "held-out inputs, mean over t ∈ {10, 50, 200, 600}. Digits substitute for CelebA.")],
     section="main",
+    schedule=SCHED.name,
 )
 
 
@@ -687,6 +690,7 @@ s52 = Derivation(
                     _fig_memorisation, caption="Mean over samples; the empirical optimum reproduces training points "
                     "(ratio ≈ 0, similarity ≈ 1) at every N; the linear and population models do not.")],
     section="main",
+    schedule=SCHED.name,
 )
 
 
@@ -797,6 +801,7 @@ s53 = Derivation(
                     caption="Linear: eq.8 (c = 1e-3) by Monte Carlo; MLP: scikit-learn network. Digits substitute for "
                             "the paper's MNIST/CelebA.")],
     section="main",
+    schedule=SCHED.name,
 )
 
 DERIVATIONS = [eq16, s51, s52, s53]
