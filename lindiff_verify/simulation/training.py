@@ -152,9 +152,15 @@ class MLPDenoiser:
     def __call__(self, x, t: int):
         check_inputs(x, t, self.d, self.schedule.num_train_timesteps)
         x = np.asarray(x, dtype=np.float64)
-        f = np.broadcast_to(_time_features(int(t), self.schedule), (x.shape[0], 8))
-        with threadpool_limits(1):
-            return self.estimator.predict(np.concatenate([x, f], axis=1)).reshape(x.shape)
+        f = _time_features(int(t), self.schedule)
+        # the fitted network's forward pass from its public coefs_/intercepts_ (ReLU hidden layers, identity
+        # output): the same numbers as estimator.predict without its per-call validation overhead; the time
+        # features enter the first layer as a constant bias
+        W = self.estimator.coefs_
+        h = np.maximum(x @ W[0][: self.d] + (f @ W[0][self.d:] + self.estimator.intercepts_[0]), 0.0)
+        for Wk, bk in zip(W[1:-1], self.estimator.intercepts_[1:-1], strict=True):
+            h = np.maximum(h @ Wk + bk, 0.0)
+        return h @ W[-1] + self.estimator.intercepts_[-1]
 
 
 def train_mlp(x_train, schedule: NoiseSchedule, config: MLPConfig = MLPConfig(), *, seed: int = 0,
