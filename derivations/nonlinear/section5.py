@@ -224,8 +224,17 @@ def _summarise(label, maps, times, d):
         out[f"{label} N={N}: mean D, leading {lead} directions, t <= 50"] = float(D[small_t][:, :lead].mean())
         out[f"{label} N={N}: mean D, other cells"] = float(np.mean(np.delete(D.ravel(), np.flatnonzero(
             (small_t[:, None] & (np.arange(d) < lead)[None, :]).ravel()))))
+        out[f"{label} N={N}: median D per t = {REAL_TS}"] = ", ".join(f"{v:.3g}" for v in np.median(D, axis=1))
+        out[f"{label} N={N}: median D per tenth of the directions (leading first)"] = ", ".join(
+            f"{np.median(D[:, k * d // 10:(k + 1) * d // 10]):.3g}" for k in range(10))
         out[f"{label} N={N}: training seconds, wall (original run)"] = float(times[N][0])
         out[f"{label} N={N}: training seconds, CPU (original run)"] = float(times[N][1])
+    if len(maps) > 1:  # "do the differences grow with N?": log-log slopes over N, measured (not judged)
+        Ns = np.array(sorted(maps))
+        lead_small = [out[f"{label} N={N}: mean D, leading {lead} directions, t <= 50"] for N in Ns]
+        med = [out[f"{label} N={N}: median D over (t, i)"] for N in Ns]
+        out[f"{label}: log-log slope over N of the leading/small-t mean D"] = float(np.polyfit(np.log(Ns), np.log(lead_small), 1)[0])
+        out[f"{label}: log-log slope over N of the median D"] = float(np.polyfit(np.log(Ns), np.log(med), 1)[0])
     return out
 
 
