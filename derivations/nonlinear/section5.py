@@ -445,7 +445,7 @@ def _cmp51_trend(st, ref, ctx):
     nearest = min(b, 0.0) if claimed < 0 else max(b, 0.0)  # "falls": b ≤ 0; "does not fall": b ≥ 0
     meas = {f"D̄ at N={r[0]} (seed {r[1]})": r[2] for r in ref}
     meas.update({"fitted slope of log D̄ vs log N": b, "slope SE (residuals)": se, "Student-t quantile": q,
-                 "MLP training CPU seconds (original runs, max)": float(np.nanmax([r[4] for r in ref]))})
+                 "MLP training CPU seconds (original runs, max)": max((r[4] for r in ref if r[4] == r[4]), default=float("nan"))})
     return Outcome([Case({"fit": "log D̄ = c + b log N", "points": len(y), "claimed": "falls" if claimed < 0 else
                           "does not fall"}, b, nearest, q * se)], measurements=meas,
                    tolerance_model=f"Student-t ({dof} dof) quantile × residual SE of the fitted slope, false alarm "

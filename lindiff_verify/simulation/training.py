@@ -197,10 +197,10 @@ def train_mlp(x_train, schedule: NoiseSchedule, config: MLPConfig = MLPConfig(),
 class UNetConfig:
     """Small U-Net: ``channels`` base channels, ``steps`` Adam steps of ``batch`` images at rate ``lr``."""
 
-    channels: int = 32
-    emb_dim: int = 64
-    steps: int = 2000
-    batch: int = 128
+    channels: int = 16
+    emb_dim: int = 32
+    steps: int = 1500
+    batch: int = 64
     lr: float = 2e-3
     threads: int = 2
 
