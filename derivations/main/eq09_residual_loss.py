@@ -8,7 +8,6 @@ as the total, per dimension (L/d) and per dimension and step (L/(dT)).
 
 import numpy as np
 import sympy as sp
-from hypothesis import strategies as hst
 
 from lindiff_verify.model import schedules
 from lindiff_verify.verification import checks, tolerance
@@ -98,9 +97,13 @@ def _compare_summed(st, ref, ctx):
     return out
 
 
-#: the check's domain for Hypothesis (a disagreement is shrunk to its smallest failing (d, N, ᾱ))
-_domain = hst.fixed_dictionaries({"d": hst.integers(1, 12), "N": hst.integers(1, 40),
-                                  "alphabar": hst.floats(0.01, 0.999)})
+def _domain():
+    """The check's domain for Hypothesis (a disagreement is shrunk to its smallest failing (d, N, ᾱ)).
+    Built on demand: Hypothesis is a test-only dependency, and without it shrinking is reported unavailable."""
+    from hypothesis import strategies as hst
+
+    return hst.fixed_dictionaries({"d": hst.integers(1, 12), "N": hst.integers(1, 40),
+                                   "alphabar": hst.floats(0.01, 0.999)})
 
 
 def _one_case(st, params, ctx):

@@ -170,23 +170,25 @@ def numeric(
     description: str = "",
     strategy=None,
     case: Callable | None = None,
+    detects: str = "",
 ) -> Check:
     """A numerical check; ``compare`` returns an Outcome or a list of Cases with per-case tolerances.
 
     With ``strategy`` (Hypothesis) and ``case(statement, params, ctx) -> Case``, a disagreement is shrunk
-    to the smallest failing parameters, which the report shows.
+    to the smallest failing parameters, which the report shows. ``detects`` says what the check can and
+    cannot detect (shown on the report card).
     """
     return Check(name, method, compare, error_model, reference=reference, description=description,
-                 strategy=strategy, case=case)
+                 strategy=strategy, case=case, detects=detects)
 
 
-def mp_case(params: dict, value, reference, tolerance) -> Case:
+def mp_case(params: dict, value, reference, tolerance, *, bias_bound: float | None = None) -> Case:
     """A Case from mpmath numbers (stored as floats for the report; the comparison was done at precision)."""
     err = abs(mpmath.mpmathify(value) - mpmath.mpmathify(reference))
     # the error is kept from the high-precision difference: floats would round it away
     return Case(params, complex(value) if isinstance(value, mpmath.mpc) else float(value),
                 complex(reference) if isinstance(reference, mpmath.mpc) else float(reference), float(tolerance),
-                error=float(err))
+                error=float(err), bias_bound=bias_bound)
 
 
 def explicit_matrices(expr, dim: sympy.Symbol, n: int, mats: Mapping, scalars: Mapping | None = None, *,

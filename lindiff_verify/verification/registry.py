@@ -38,6 +38,7 @@ __all__ = [
     "Derivation",
     "Registry",
     "discover",
+    "load_error",
     "derivation_files",
     "builtin_derivations_path",
     "display_module_name",
@@ -97,6 +98,9 @@ class Case:
     reference: Any
     tolerance: float
     error: float | None = None  # set when the difference was computed at higher precision
+    #: the part of ``tolerance`` that bounds a known deterministic bias (neglected terms, discretisation);
+    #: the rest is the statistical / rounding allowance. Shown apart in the report.
+    bias_bound: float | None = None
 
     @property
     def abs_error(self) -> float:
@@ -175,6 +179,8 @@ class Check:
     #: evaluating one case: when the check disagrees, the runner asks Hypothesis for the smallest failing case.
     strategy: Any = None
     case: Callable[[Mapping[str, sympy.Basic], Any, Any], Case] | None = None
+    #: what this check can and cannot detect (e.g. "an error larger than the bias bound, not a smaller one")
+    detects: str = ""
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -241,6 +247,10 @@ class Derivation:
             self.section = section_of(self.id)
         self.statement = dict(self.statement)
 
+    def _repr_html_(self):
+        """In a notebook: the derivation's report card (rendered by the report layer, see HTML_CARD)."""
+        return HTML_CARD(self) if HTML_CARD is not None else None
+
     def mutated(self, mutant: Mutant) -> dict:
         return mutant.apply(self.statement)
 
@@ -250,6 +260,11 @@ class Derivation:
         if isinstance(self.display, sympy.Basic):
             return [self.display]
         return list(self.display)
+
+
+#: renders a Derivation as HTML (a notebook's rich display); set by ``lindiff_verify.report.notebook``, which
+#: the package loads when IPython is running or the report layer is imported
+HTML_CARD: Callable[["Derivation"], str] | None = None
 
 
 def section_of(derivation_id: str) -> str:
@@ -429,26 +444,42 @@ def _derivations_in(module) -> list[Derivation]:
     return uniq
 
 
+def load_error(path, exc: BaseException) -> InputError:
+    """One line naming a derivation file that failed to import and why (syntax error with its line, the
+    exception raised at import time, or a Derivation that failed validation)."""
+    if isinstance(exc, SyntaxError):
+        where = f"line {exc.lineno}: " if exc.lineno else ""
+        why = f"{where}SyntaxError: {exc.msg}"
+    elif isinstance(exc, InputError):
+        why = str(exc)
+    else:
+        why = f"{type(exc).__name__} at import: {exc}"
+    return InputError("derivations file", f"{path}: {why}", "a Python file that imports cleanly")
+
+
 def discover(extra_paths: Sequence[str | os.PathLike] = (), *, include_builtin: bool = True,
              load_errors: list | None = None) -> Registry:
     """Load every derivation file in the built-in package and in ``extra_paths`` (folders, walked
     recursively, or single ``.py`` files).
 
-    A file that fails to import raises, unless ``load_errors`` is a list: then the failure is appended to
-    it as ``{"file", "error", "traceback"}`` and discovery goes on. Duplicate ids are always an InputError.
+    A file that fails to import is an InputError naming the file and the problem (:func:`load_error`),
+    unless ``load_errors`` is a list: then the failure is appended to it as ``{"file", "error",
+    "traceback"}`` and discovery goes on. Duplicate ids are always an InputError.
     """
     paths = (default_derivation_paths() if include_builtin else []) + [Path(p) for p in extra_paths]
     reg = Registry()
     folders = [p.resolve() for p in paths if p.is_dir()]
     for p in paths:
+        if p.is_file() and p.suffix != ".py":
+            raise InputError("derivations path", f"{str(p)!r} is not a .py file", "a folder or a .py file")
         # a file inside a folder also given loads as part of it (one module, not a duplicate)
         root = p if p.is_dir() else next((r for r in folders if p.resolve().is_relative_to(r)), None)
         for f in derivation_files(p):
             try:
                 module = _load_module(f, root)
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 if load_errors is None:
-                    raise
+                    raise load_error(f, exc) from exc
                 load_errors.append({"file": str(f), "error": f"{type(exc).__name__}: {exc}",
                                     "traceback": traceback.format_exc(limit=4)})
                 continue

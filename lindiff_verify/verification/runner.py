@@ -83,6 +83,29 @@ def _jsonable(v):
     return str(v)
 
 
+#: per-case detail kept in the record (the report shows it one click away); the summary covers all cases
+MAX_CASES_RECORDED = 200
+
+
+def _ratio(c) -> float:
+    e, t = c.abs_error, float(c.tolerance)
+    return e / t if t > 0 else (0.0 if e == 0 else float("inf"))
+
+
+def _bias_split(c) -> dict:
+    """The tolerance split into its deterministic-bias bound and its statistical (or rounding) part."""
+    if c.bias_bound is None:
+        return {}
+    b = float(c.bias_bound)
+    return {"bias_bound": _finite(b), "statistical_tolerance": _finite(max(float(c.tolerance) - b, 0.0))}
+
+
+def _case_record(c) -> dict:
+    return {"params": _jsonable(c.params), "value": _jsonable(c.value), "reference": _jsonable(c.reference),
+            "abs_error": _finite(c.abs_error), "tolerance": _finite(c.tolerance), "ratio": _finite(_ratio(c)),
+            "ok": bool(c.ok), **_bias_split(c)}
+
+
 def _summarize_outcome(out: Outcome) -> dict:
     errs = [c.abs_error for c in out.cases]
     rels = [c.rel_error for c in out.cases]
@@ -106,7 +129,10 @@ def _summarize_outcome(out: Outcome) -> dict:
             "reference": _jsonable(worst.reference),
             "abs_error": _finite(worst.abs_error),
             "tolerance": _finite(worst.tolerance),
+            "ratio": _finite(_ratio(worst)),
+            **_bias_split(worst),
         },
+        "case_list": [_case_record(c) for c in out.cases[:MAX_CASES_RECORDED]],
         "measurements": _jsonable(out.measurements),
         "inconclusive_reason": out.inconclusive_reason,
     }
@@ -156,6 +182,9 @@ def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict]) -
         results[key] = res
     results["claim"]["seeds"] = cctx.seeds_used[first_seed:]
     results["claim"].update(_ran_on(cctx, cctx.paths_used[first_paths:]))
+    if results["claim"].get("paths") and isinstance(results["claim"].get("measurements"), dict):
+        results["claim"]["measurements"]["Monte Carlo samples (where)"] = "; ".join(
+            f"{p['what'].split('/')[-1]}: {p['paths']:,} on {p['backend']} ({p['device']})" for p in results["claim"]["paths"])
     return results
 
 
@@ -169,9 +198,18 @@ def _ran_on(ctx: Context, paths: list) -> dict:
 
 
 def _shrink(check, statement, ctx) -> dict | None:
-    """Smallest failing parameters found by Hypothesis (derandomised, bounded effort)."""
-    from hypothesis import HealthCheck, find, settings
-    from hypothesis.errors import NoSuchExample
+    """Smallest failing parameters found by Hypothesis (derandomised, bounded effort). Hypothesis is a
+    test-only dependency: without it the record says shrinking was unavailable. ``check.strategy`` is a
+    Hypothesis strategy or a function returning one (so a derivation need not import Hypothesis)."""
+    try:
+        from hypothesis import HealthCheck, find, settings
+        from hypothesis.errors import NoSuchExample
+        from hypothesis.strategies import SearchStrategy
+    except ImportError:
+        return {"unavailable": "Hypothesis is not installed (pip install hypothesis): no shrinking"}
+    strategy = check.strategy
+    if callable(strategy) and not isinstance(strategy, SearchStrategy):
+        strategy = strategy()
 
     def fails(params):
         try:
@@ -180,7 +218,7 @@ def _shrink(check, statement, ctx) -> dict | None:
             return False
 
     try:
-        params = find(check.strategy, fails, settings=settings(max_examples=200, derandomize=True, database=None,
+        params = find(strategy, fails, settings=settings(max_examples=200, derandomize=True, database=None,
                                                               deadline=None, suppress_health_check=list(HealthCheck)))
     except NoSuchExample:
         return None
@@ -216,7 +254,7 @@ def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True) -> dict
     for c, res in per_check:
         r = res["claim"]
         checks.append({"name": c.name, "method": c.method, "error_model": c.error_model,
-                       "description": c.description, **r})
+                       "description": c.description, "detects": getattr(c, "detects", ""), **r})
     mut = []
     if mutants:
         for m in d.mutants:

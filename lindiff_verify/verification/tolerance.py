@@ -30,16 +30,22 @@ DEFAULT_FALSE_ALARM = 1e-4
 class Tolerance:
     value: float
     model: str
+    #: the part of ``value`` that bounds a deterministic bias (0 when the bound is purely statistical)
+    bias: float = 0.0
 
     def __float__(self) -> float:
         return float(self.value)
 
     def scaled(self, factor: float) -> "Tolerance":
-        return Tolerance(float(self.value) * factor, self.model)
+        return Tolerance(float(self.value) * factor, self.model, float(np.asarray(self.bias).max()) * factor)
 
 
 def bonferroni_z(n_cases: int, false_alarm: float = DEFAULT_FALSE_ALARM) -> float:
     """Two-sided Gaussian quantile so that n_cases comparisons together false-alarm with prob. ≤ false_alarm."""
+    if not 0 < float(false_alarm) < 1:
+        from ..model.errors import InputError
+
+        raise InputError("false_alarm", f"is {false_alarm!r}", "a probability in (0, 1)")
     n = max(int(n_cases), 1)
     return float(-ndtri(false_alarm / (2 * n)))
 
@@ -57,8 +63,9 @@ def monte_carlo(standard_error, n_cases: int = 1, false_alarm: float = DEFAULT_F
     )
     if np.any(np.asarray(bias_bound) != 0):
         model += " + bound on the deterministic bias"
-    val = z * se + np.asarray(bias_bound, dtype=float)
-    return Tolerance(val if val.ndim else float(val), model)
+    bias = np.asarray(bias_bound, dtype=float)
+    val = z * se + bias
+    return Tolerance(val if val.ndim else float(val), model, bias if bias.ndim else float(bias))
 
 
 def precision(dps: int, scale=1.0, guard_digits: int = 5):
