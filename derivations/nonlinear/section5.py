@@ -316,8 +316,7 @@ def _fig_eq16(ctx):
             ax.set_yticks(np.arange(len(REAL_TS)) + 0.5, [str(t) for t in REAL_TS], fontsize=6)
             ax.set_title(f"{label}, N = {N}", fontsize=8)
             ax.set_xlabel("eigen-direction i (1 = leading)", fontsize=7)
-            if c == 0:
-                ax.set_ylabel("t", fontsize=7)
+            ax.set_ylabel("timestep t", fontsize=7)
     fig.colorbar(im, ax=axes, label="log10 D_i(t), δ = 1e-2", shrink=0.8)
     fig.suptitle("eq.16 on 8×8 digits (substitute for the paper's CelebA); authors' schedule", fontsize=9)
     return fig
