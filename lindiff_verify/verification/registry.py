@@ -165,6 +165,8 @@ class Check:
     #: evaluating one case: when the check disagrees, the runner asks Hypothesis for the smallest failing case.
     strategy: Any = None
     case: Callable[[Mapping[str, sympy.Basic], Any, Any], Case] | None = None
+    #: why this check cannot detect small relative errors of the claim (shown with its detection threshold)
+    detection_note: str = ""
 
     def __post_init__(self):
         if self.method not in METHODS:

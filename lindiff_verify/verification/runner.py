@@ -20,7 +20,8 @@ from .checks import as_outcome
 from .context import Context
 from .registry import Derivation, Outcome
 
-__all__ = ["SCHEMA", "exit_status", "run_check", "run_derivation", "run", "provenance", "summarize", "derivation_verdict"]
+__all__ = ["SCHEMA", "exit_status", "run_check", "run_derivation", "run", "provenance", "summarize", "derivation_verdict",
+           "detection_threshold"]
 
 SCHEMA = "lindiff-verify/agreement/1"
 _PACKAGES = ("numpy", "scipy", "sympy", "mpmath", "array-api-compat", "hypothesis", "matplotlib", "jinja2", "cupy-cuda12x")
@@ -122,8 +123,12 @@ def _guarded(fn, ctx):
         mpmath.mp.dps = saved
 
 
-def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict]) -> dict[str, dict]:
-    """Run one check on several statements (``{"claim": ..., mutant name: ...}``), sharing its reference."""
+def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict], *,
+              thresholds: bool = True) -> dict[str, dict]:
+    """Run one check on several statements (``{"claim": ..., mutant name: ...}``), sharing its reference.
+
+    With ``thresholds``, a numeric check that agrees also records its detection threshold
+    (:func:`detection_threshold`)."""
     cctx = ctx.scoped(d.id, check.name)
     first_seed = len(cctx.seeds_used)  # the streams this check draws from, shared caches included
     t0 = time.perf_counter()
@@ -145,6 +150,8 @@ def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict]) -
             res = _summarize_outcome(out)
             if out.tolerance_model:
                 res["tolerance_model"] = out.tolerance_model
+            if key == "claim" and thresholds and check.method != "symbolic" and res["verdict"] == "agree":
+                res.update(detection_threshold(check, st, ref, cctx, out))
             if (key == "claim" and res["verdict"] == "disagree" and check.strategy is not None
                     and check.case is not None):  # mutants are meant to fail: no shrinking for them
                 res["minimal_failing_case"] = _shrink(check, st, cctx)
@@ -155,6 +162,56 @@ def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict]) -
         results[key] = res
     results["claim"]["seeds"] = cctx.seeds_used[first_seed:]
     return results
+
+
+#: relative perturbations searched by :func:`detection_threshold`; bisection stops at this resolution
+_EPS_RANGE, _EPS_RESOLUTION = (1e-30, 1.0), 1.02
+
+
+def _scaled(statement: dict, factor) -> dict:
+    return {k: v * factor for k, v in statement.items()}
+
+
+def detection_threshold(check, statement, ref, ctx, outcome: Outcome) -> dict:
+    """The smallest relative error of the claim that the check rejects, on its already-computed reference.
+
+    Every statement entry is multiplied by (1 + ε) and by (1 − ε) and compared again (no new draws);
+    ε* is found by bisection on log ε, separately per sign, and the larger of the two is recorded: errors of
+    either sign of at least ε* are rejected. When no ε ≤ 1 is rejected (the compared values are ~0, or the
+    check does not see a common scale), the threshold is absolute instead: the smallest shift of a compared
+    value that some case rejects in either direction, min over cases of tol + |Δ|.
+    """
+    import sympy
+
+    def rejects(eps: float, sign: int) -> bool:
+        factor = 1 + sign * sympy.Rational(eps)  # exact: checks doing rational algebra stay exact
+        try:
+            out = as_outcome(_guarded(lambda: check.compare(_scaled(statement, factor), ref, ctx), ctx))
+        except Exception:  # noqa: BLE001 — an error is not a rejection
+            return False
+        return out.verdict == "disagree"
+
+    lo0, hi0 = _EPS_RANGE
+    per_sign = []
+    for sign in (1, -1):
+        if not rejects(hi0, sign):
+            per_sign.append(None)
+            continue
+        lo, hi = lo0, hi0
+        if rejects(lo, sign):
+            per_sign.append(lo)
+            continue
+        while hi / lo > _EPS_RESOLUTION:  # invariant: lo accepted, hi rejected
+            mid = math.sqrt(lo * hi)
+            if rejects(mid, sign):
+                hi = mid
+            else:
+                lo = mid
+        per_sign.append(hi)
+    if all(e is not None for e in per_sign):
+        return {"detects_relative_error": max(per_sign)}
+    shifts = [float(c.tolerance) + c.abs_error for c in outcome.cases]
+    return {"detects_relative_error": None, "detects_absolute_error": _finite(min(shifts)) if shifts else None}
 
 
 def _shrink(check, statement, ctx) -> dict | None:
@@ -190,7 +247,7 @@ def derivation_verdict(check_verdicts: Sequence[str]) -> str:
     return "inconclusive"
 
 
-def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True) -> dict:
+def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True, thresholds: bool = True) -> dict:
     t0 = time.perf_counter()
     statements = {"claim": d.statement}
     mutant_errors = {}
@@ -200,12 +257,13 @@ def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True) -> dict
                 statements[m.name] = d.mutated(m)
             except Exception as exc:
                 mutant_errors[m.name] = f"{type(exc).__name__}: {exc}"
-    per_check = [(c, run_check(d, c, ctx, statements)) for c in d.checks]
+    per_check = [(c, run_check(d, c, ctx, statements, thresholds=thresholds)) for c in d.checks]
     checks = []
     for c, res in per_check:
         r = res["claim"]
         checks.append({"name": c.name, "method": c.method, "error_model": c.error_model,
-                       "description": c.description, **r})
+                       "description": c.description, **({"detection_note": c.detection_note} if c.detection_note else {}),
+                       **r})
     mut = []
     if mutants:
         for m in d.mutants:
@@ -258,6 +316,12 @@ def summarize(records: Sequence[dict]) -> dict:
         s["mutants"] += len(r["mutants"])
         s["mutants_killed"] += sum(m["killed"] for m in r["mutants"])
         s["checks"] += len(r["checks"])
+    thr = sorted(((c["detects_relative_error"], r["id"], c["name"]) for r in records for c in r["checks"]
+                  if c.get("detects_relative_error")), reverse=True)
+    if thr:  # the distribution of detection thresholds, weakest checks first
+        eps = np.array([t[0] for t in thr])
+        s["detection"] = {"checks": len(thr), "median": float(np.median(eps)), "p90": float(np.quantile(eps, 0.9)),
+                          "weakest": [{"id": i, "check": n, "relative": e} for e, i, n in thr[:8]]}
     return s
 
 
