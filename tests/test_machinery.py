@@ -18,7 +18,7 @@ from scipy import stats
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.verification.context import Context
 from lindiff_verify.verification.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable, discover
-from lindiff_verify.verification.runner import derivation_verdict, exit_status, run, run_check, run_derivation
+from lindiff_verify.verification.runner import derivation_verdict, exit_status, run_check, run_derivation, summarize
 
 EPS64 = 2.0**-52  # float64 machine epsilon, by definition of the format (52 fraction bits)
 ALPHA = tolerance.DEFAULT_FALSE_ALARM
@@ -234,7 +234,7 @@ def _derivation(check_list, mutants):
 
 
 def _summary(rec):
-    return run.__globals__["summarize"]([rec])
+    return summarize([rec])
 
 
 def test_an_erroring_mutant_is_an_error_never_a_kill():

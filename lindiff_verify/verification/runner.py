@@ -164,41 +164,66 @@ def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict], *
     return results
 
 
-#: relative perturbations searched by :func:`detection_threshold`; bisection stops at this resolution
-_EPS_RANGE, _EPS_RESOLUTION = (1e-30, 1.0), 1.02
+#: relative perturbations searched by :func:`detection_threshold`, and the resolution of the bisection
+_EPS_RANGE, _EPS_RESOLUTION = (1e-30, 1.0), 1.05
 
 
 def _scaled(statement: dict, factor) -> dict:
     return {k: v * factor for k, v in statement.items()}
 
 
+def _first_guess(outcome: Outcome) -> float:
+    """ε at which the tightest case would reject if its value scaled with the claim: min (tol − |Δ|)/|value|."""
+    guesses = []
+    for c in outcome.cases:
+        try:
+            v = abs(complex(c.value))
+        except (TypeError, ValueError):
+            continue
+        if v > 0 and math.isfinite(v):
+            guesses.append(max(float(c.tolerance) - c.abs_error, 0.0) / v)
+    g = min(guesses, default=0.0)
+    return min(max(g, _EPS_RANGE[0]), _EPS_RANGE[1])
+
+
 def detection_threshold(check, statement, ref, ctx, outcome: Outcome) -> dict:
     """The smallest relative error of the claim that the check rejects, on its already-computed reference.
 
     Every statement entry is multiplied by (1 + ε) and by (1 − ε) and compared again (no new draws);
-    ε* is found by bisection on log ε, separately per sign, and the larger of the two is recorded: errors of
-    either sign of at least ε* are rejected. When no ε ≤ 1 is rejected (the compared values are ~0, or the
-    check does not see a common scale), the threshold is absolute instead: the smallest shift of a compared
-    value that some case rejects in either direction, min over cases of tol + |Δ|.
+    ε* is found by bisection on log ε to 5 %, separately per sign, and the larger of the two is recorded:
+    errors of either sign of at least ε* are rejected. The bracket starts from the ε at which the tightest case
+    would reject if its value scaled with the claim. When no ε ≤ 1 is rejected (the compared values are ~0,
+    or the check does not see a common scale), the threshold is absolute instead: the smallest shift of a
+    compared value that some case rejects in either direction, min over cases of tol + |Δ|.
     """
     import sympy
 
-    def rejects(eps: float, sign: int) -> bool:
-        factor = 1 + sign * sympy.Rational(eps)  # exact: checks doing rational algebra stay exact
-        try:
-            out = as_outcome(_guarded(lambda: check.compare(_scaled(statement, factor), ref, ctx), ctx))
-        except Exception:  # noqa: BLE001 — an error is not a rejection
-            return False
-        return out.verdict == "disagree"
+    seen: dict[tuple[float, int], bool] = {}
 
-    lo0, hi0 = _EPS_RANGE
+    def rejects(eps: float, sign: int) -> bool:
+        if (eps, sign) not in seen:
+            factor = 1 + sign * sympy.Rational(eps)  # exact: checks doing rational algebra stay exact
+            try:
+                out = as_outcome(_guarded(lambda: check.compare(_scaled(statement, factor), ref, ctx), ctx))
+                seen[eps, sign] = out.verdict == "disagree"
+            except Exception:  # noqa: BLE001 — an error is not a rejection
+                seen[eps, sign] = False
+        return seen[eps, sign]
+
+    floor, ceiling = _EPS_RANGE
+    guess = _first_guess(outcome)
     per_sign = []
     for sign in (1, -1):
-        if not rejects(hi0, sign):
+        hi = min(4 * guess, ceiling)  # find hi rejected, lo accepted, widening from the guess by 4× steps
+        while not rejects(hi, sign) and hi < ceiling:
+            hi = min(hi * 16, ceiling)
+        if not rejects(hi, sign):
             per_sign.append(None)
             continue
-        lo, hi = lo0, hi0
-        if rejects(lo, sign):
+        lo = max(hi / 16, floor)
+        while rejects(lo, sign) and lo > floor:
+            hi, lo = lo, max(lo / 16, floor)
+        if rejects(lo, sign):  # rejected at the floor already
             per_sign.append(lo)
             continue
         while hi / lo > _EPS_RESOLUTION:  # invariant: lo accepted, hi rejected
