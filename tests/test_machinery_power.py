@@ -13,6 +13,7 @@ import sympy as sp
 from lindiff_verify.verification import checks
 from lindiff_verify.verification.context import Context
 from lindiff_verify.verification.registry import Case, Derivation, Mutant, PaperRef, Variable, discover
+from lindiff_verify.verification import runner
 from lindiff_verify.verification.runner import run_derivation
 from lindiff_verify.verification.testing import derivation_record
 
@@ -22,8 +23,8 @@ IDS = list(discover())
 
 def is_statistical(check: dict) -> bool:
     """Monte Carlo checks and checks whose reference is extrapolated in the size (d or N)."""
-    text = f"{check['name']} {check['error_model']} {check.get('tolerance_model') or ''}".lower()
-    return check["method"] == "montecarlo" or "extrapolat" in text or "richardson" in text
+    return runner.is_statistical(check["method"], check["name"], check["error_model"],
+                                 check.get("tolerance_model") or "")
 
 
 @pytest.mark.parametrize("did", IDS)
@@ -82,3 +83,11 @@ def test_a_check_blind_to_scale_states_an_absolute_threshold():
     d.checks[0].compare = compare
     c = run_derivation(d, Context())["checks"][0]
     assert c["detects_relative_error"] is None and c["detects_absolute_error"] == pytest.approx(1e-9)
+
+
+def test_the_agreement_record_gives_every_numeric_check_a_threshold():
+    rec = run_derivation(discover()["eq.9"], Context(), mutants=False)
+    numeric = [c for c in rec["checks"] if c["method"] != "symbolic"]
+    assert numeric and all(c.get("detects_relative_error") or c.get("detects_absolute_error") for c in numeric)
+    # a float64 dense solve sees relative errors far below a Monte Carlo check's
+    assert all(c["detects_relative_error"] < 1e-9 for c in numeric)

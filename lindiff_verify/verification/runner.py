@@ -21,7 +21,7 @@ from .context import Context
 from .registry import Derivation, Outcome
 
 __all__ = ["SCHEMA", "exit_status", "run_check", "run_derivation", "run", "provenance", "summarize", "derivation_verdict",
-           "detection_threshold"]
+           "detection_threshold", "is_statistical"]
 
 SCHEMA = "lindiff-verify/agreement/1"
 _PACKAGES = ("numpy", "scipy", "sympy", "mpmath", "array-api-compat", "hypothesis", "matplotlib", "jinja2", "cupy-cuda12x")
@@ -123,12 +123,18 @@ def _guarded(fn, ctx):
         mpmath.mp.dps = saved
 
 
+def is_statistical(method: str, *texts: str) -> bool:
+    """A Monte Carlo check, or one whose reference is extrapolated in the size (named in its texts)."""
+    text = " ".join(texts).lower()
+    return method == "montecarlo" or "extrapolat" in text or "richardson" in text
+
+
 def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict], *,
-              thresholds: bool = True) -> dict[str, dict]:
+              thresholds: bool | str = True) -> dict[str, dict]:
     """Run one check on several statements (``{"claim": ..., mutant name: ...}``), sharing its reference.
 
-    With ``thresholds``, a numeric check that agrees also records its detection threshold
-    (:func:`detection_threshold`)."""
+    With ``thresholds`` (True, or "statistical": only for :func:`is_statistical` checks), a numeric check
+    that agrees also records its detection threshold (:func:`detection_threshold`)."""
     cctx = ctx.scoped(d.id, check.name)
     first_seed = len(cctx.seeds_used)  # the streams this check draws from, shared caches included
     t0 = time.perf_counter()
@@ -150,7 +156,9 @@ def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict], *
             res = _summarize_outcome(out)
             if out.tolerance_model:
                 res["tolerance_model"] = out.tolerance_model
-            if key == "claim" and thresholds and check.method != "symbolic" and res["verdict"] == "agree":
+            wanted = thresholds is True or (thresholds == "statistical" and is_statistical(
+                check.method, check.name, check.error_model, out.tolerance_model or ""))
+            if key == "claim" and wanted and check.method != "symbolic" and res["verdict"] == "agree":
                 res.update(detection_threshold(check, st, ref, cctx, out))
             if (key == "claim" and res["verdict"] == "disagree" and check.strategy is not None
                     and check.case is not None):  # mutants are meant to fail: no shrinking for them
@@ -272,7 +280,7 @@ def derivation_verdict(check_verdicts: Sequence[str]) -> str:
     return "inconclusive"
 
 
-def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True, thresholds: bool = True) -> dict:
+def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True, thresholds: bool | str = True) -> dict:
     t0 = time.perf_counter()
     statements = {"claim": d.statement}
     mutant_errors = {}
