@@ -22,7 +22,7 @@ from lindiff_verify.report.mathml import to_mathml
 from lindiff_verify.report.render import fmt_num
 from lindiff_verify.verification.runner import SCHEMA
 
-EQ9 = Path(__file__).resolve().parent.parent / "derivations" / "main_eq09_residual_loss.py"
+EQ9 = Path(__file__).resolve().parent.parent / "derivations" / "main" / "eq09_residual_loss.py"
 
 FAKE_OK = '''
 """A tiny derivation for report tests: E[z^2] = 1 for z ~ N(0, 1), by algebra and by Monte Carlo."""

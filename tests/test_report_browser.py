@@ -16,7 +16,7 @@ from lindiff_verify.report.browser import find_chromium, inspect_page, problems
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(find_chromium() is None, reason="Chromium not installed (apt-get install chromium)")]
 
-EQ9 = Path(__file__).resolve().parent.parent / "derivations" / "main_eq09_residual_loss.py"
+EQ9 = Path(__file__).resolve().parent.parent / "derivations" / "main" / "eq09_residual_loss.py"
 
 FAKE = '''
 import numpy as np

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import base64
 import io
-import re
 import time
 import traceback
+
+from ..verification.registry import display_module_name
 
 __all__ = ["render_figures", "render_figure", "qualified_name", "MAX_SVG_BYTES"]
 
 #: above this size an SVG (e.g. a dense scatter plot) is replaced by a PNG
 MAX_SVG_BYTES = 400_000
 PNG_DPI = 144
-_DERIV_MODULE = re.compile(r"^lindiff_verify\._derivations\.(?P<stem>.+)_[0-9a-f]{10}$")
 
 
 def _use_agg():
@@ -31,9 +31,7 @@ def _use_agg():
 def qualified_name(fn) -> str:
     """``module.qualname`` of a figure function; derivation modules are named by their file stem."""
     mod = getattr(fn, "__module__", None) or "?"
-    m = _DERIV_MODULE.match(mod)
-    if m:
-        mod = "derivations." + m.group("stem")
+    mod = display_module_name(mod)
     return f"{mod}.{getattr(fn, '__qualname__', repr(fn))}"
 
 

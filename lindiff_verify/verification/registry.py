@@ -3,16 +3,20 @@
 A :class:`Derivation` holds the claim as SymPy expressions (``statement``), its variables with their
 domains, assumptions, the kind of claim (exact / asymptotic / approximate) and its regime, the
 independent :class:`Check` objects that test it, and the :class:`Mutant` wrong variants that those
-checks must reject. Files in ``derivations/`` are discovered automatically: any module-level
-``Derivation`` object (or list ``DERIVATIONS``) in a ``*.py`` file not starting with ``_`` is registered.
+checks must reject. The ``derivations/`` package (and any folder given with ``--derivations``) is walked
+recursively: any module-level ``Derivation`` object (or list ``DERIVATIONS``) in a ``*.py`` file not
+starting with ``_`` is registered; ``_*.py`` files are helpers, imported normally by the entries.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
+import importlib.machinery
 import importlib.util
 import os
 import sys
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,6 +38,9 @@ __all__ = [
     "Derivation",
     "Registry",
     "discover",
+    "derivation_files",
+    "builtin_derivations_path",
+    "display_module_name",
     "default_derivation_paths",
     "CLAIM_KINDS",
     "METHODS",
@@ -41,6 +48,8 @@ __all__ = [
 ]
 
 CLAIM_KINDS = ("exact", "asymptotic", "approximate")
+#: Derivation.schedule when no noise schedule enters the statement or its checks.
+NO_SCHEDULE = "none (no noise schedule enters: ᾱ_t or q_t are free variables of the statement)"
 METHODS = ("symbolic", "mpmath", "recursion", "montecarlo", "numeric")
 #: Paper sections used to group derivations in reports, in order.
 SECTIONS = {
@@ -48,6 +57,7 @@ SECTIONS = {
     "B": "Appendix B — learning dynamics",
     "C": "Appendix C — sampling dynamics",
     "D": "Appendix D — replica theory at finite N",
+    "V2": "Paper v2 (January 2026) — new claims",
     "X": "Extensions beyond the paper",
 }
 
@@ -222,6 +232,9 @@ class Derivation:
     display: sympy.Basic | Sequence[sympy.Basic] | None = None
     section: str | None = None
     source: str | None = None  # file it was loaded from (set by discovery)
+    #: the noise schedule(s) its numbers use (model.schedules names; recorded in the JSON provenance);
+    #: NO_SCHEDULE when no schedule enters (ᾱ_t or q_t are free variables of the statement)
+    schedule: str = NO_SCHEDULE
 
     def __post_init__(self):
         if self.claim_kind not in CLAIM_KINDS:
@@ -267,6 +280,8 @@ class Registry(Mapping):
             self.add(d)
 
     def add(self, d: Derivation):
+        if self._d.get(d.id) is d:  # the same object reached twice (a file named twice): nothing new
+            return
         if d.id in self._d:
             other = self._d[d.id].source
             raise InputError("derivation id", f"{d.id!r} is declared twice ({other} and {d.source})", "unique ids")
@@ -297,34 +312,106 @@ class Registry(Mapping):
         return out
 
 
-def default_derivation_paths() -> list[Path]:
-    """Built-in derivations: ``derivations/`` beside the package (source checkout / editable install),
-    or the copy shipped inside the package; plus any paths in $LINDIFF_VERIFY_DERIVATIONS (os.pathsep)."""
+def builtin_derivations_path() -> Path | None:
+    """The built-in derivations package: ``derivations/`` beside the package (source checkout, editable
+    install) or ``lindiff_verify/builtin_derivations`` (wheel)."""
     here = Path(__file__).resolve().parents[1]  # the lindiff_verify package
-    paths = []
     for cand in (here.parent / "derivations", here / "builtin_derivations"):
-        if cand.is_dir():
-            paths.append(cand)
-            break
+        if (cand / "__init__.py").is_file():
+            return cand
+    return None
+
+
+def default_derivation_paths() -> list[Path]:
+    """The built-in derivations plus any paths in $LINDIFF_VERIFY_DERIVATIONS (separated by os.pathsep)."""
+    builtin = builtin_derivations_path()
+    paths = [builtin] if builtin else []
     extra = os.environ.get("LINDIFF_VERIFY_DERIVATIONS", "")
-    paths += [Path(p) for p in extra.split(os.pathsep) if p]
-    return paths
+    return paths + [Path(p) for p in extra.split(os.pathsep) if p]
 
 
-def _load_module(path: Path):
-    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:10]
-    modname = f"lindiff_verify._derivations.{path.stem}_{digest}"
-    if modname in sys.modules:
-        return sys.modules[modname]
-    spec = importlib.util.spec_from_file_location(modname, path)
+#: Module name of the built-in derivations package, in a source checkout and in the wheel alike.
+BUILTIN_PACKAGE = "lindiff_verify.builtin_derivations"
+#: Prefix of the module names given to user derivation folders (``<prefix>.<folder>_<digest>.<file>``).
+USER_PREFIX = "lindiff_verify._derivations"
+
+
+def _is_helper(rel: Path) -> bool:
+    """Files (or folders) whose name starts with ``_`` or ``.`` are helpers, not derivation files."""
+    return any(part.startswith(("_", ".")) for part in rel.parts)
+
+
+def derivation_files(path: Path) -> list[Path]:
+    """The derivation files of a folder (recursively; helpers excluded) or the file itself."""
+    if not path.exists():
+        raise InputError("derivations path", f"{str(path)!r} does not exist", "an existing folder or .py file")
+    if path.is_file():
+        return [path]
+    return sorted(f for f in path.rglob("*.py") if not _is_helper(f.relative_to(path)))
+
+
+def _package_name(root: Path) -> str:
+    builtin = builtin_derivations_path()
+    if builtin is not None and root.resolve() == builtin.resolve():
+        return BUILTIN_PACKAGE
+    digest = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:10]
+    stem = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in root.name) or "root"
+    return f"{USER_PREFIX}.{stem}_{digest}"
+
+
+def _package(root: Path):
+    """Import folder ``root`` as a package (its ``__init__.py`` if any), so that the derivation files
+    inside it import their helpers with ordinary relative imports."""
+    name = _package_name(root)
+    if name in sys.modules:
+        return name
+    init = root / "__init__.py"
+    if init.is_file():
+        spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[str(root)])
+    else:
+        spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
+        spec.submodule_search_locations = [str(root)]
     module = importlib.util.module_from_spec(spec)
-    sys.modules[modname] = module
+    sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
-    except Exception:
-        del sys.modules[modname]
+        if spec.loader is not None:
+            spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
         raise
-    return module
+    return name
+
+
+def _package_root(file: Path) -> Path | None:
+    """The outermost folder above ``file`` that is a regular package (an unbroken chain of __init__.py)."""
+    root = None
+    parent = file.parent
+    while (parent / "__init__.py").is_file():
+        root = parent
+        if parent.parent == parent:
+            break
+        parent = parent.parent
+    return root
+
+
+def _load_module(path: Path, root: Path | None = None):
+    """Import one derivation file as a submodule of the package ``root``: a folder given to discovery, else
+    the package the file sits in, else the file's own folder (so that it may import its siblings)."""
+    path = path.resolve()
+    root = (root or _package_root(path) or path.parent).resolve()
+    rel = path.relative_to(root).with_suffix("")
+    return importlib.import_module(".".join((_package(root), *rel.parts)))
+
+
+def display_module_name(modname: str) -> str:
+    """A readable name for a derivation module: ``derivations.`` plus its path inside the folder it was
+    loaded from (``derivations.main.eq09_residual_loss`` for the built-in eq.9, ``derivations.my_file``
+    for ``my_file.py`` in a user folder or given alone)."""
+    for prefix in (BUILTIN_PACKAGE, USER_PREFIX):
+        if modname.startswith(prefix + "."):
+            rest = modname[len(prefix) + 1:].split(".")
+            return ".".join(("derivations", *(rest if prefix == BUILTIN_PACKAGE else rest[1:])))
+    return modname
 
 
 def _derivations_in(module) -> list[Derivation]:
@@ -344,16 +431,29 @@ def _derivations_in(module) -> list[Derivation]:
     return uniq
 
 
-def discover(extra_paths: Sequence[str | os.PathLike] = (), *, include_builtin: bool = True) -> Registry:
-    """Load every derivation file in the built-in folder and in ``extra_paths`` (folders or files)."""
+def discover(extra_paths: Sequence[str | os.PathLike] = (), *, include_builtin: bool = True,
+             load_errors: list | None = None) -> Registry:
+    """Load every derivation file in the built-in package and in ``extra_paths`` (folders, walked
+    recursively, or single ``.py`` files).
+
+    A file that fails to import raises, unless ``load_errors`` is a list: then the failure is appended to
+    it as ``{"file", "error", "traceback"}`` and discovery goes on. Duplicate ids are always an InputError.
+    """
     paths = (default_derivation_paths() if include_builtin else []) + [Path(p) for p in extra_paths]
     reg = Registry()
+    folders = [p.resolve() for p in paths if p.is_dir()]
     for p in paths:
-        if not p.exists():
-            raise InputError("derivations path", f"{str(p)!r} does not exist", "an existing folder or .py file")
-        files = [p] if p.is_file() else sorted(f for f in p.glob("*.py") if not f.name.startswith("_"))
-        for f in files:
-            module = _load_module(f)
+        # a file inside a folder also given loads as part of it (one module, not a duplicate)
+        root = p if p.is_dir() else next((r for r in folders if p.resolve().is_relative_to(r)), None)
+        for f in derivation_files(p):
+            try:
+                module = _load_module(f, root)
+            except Exception as exc:
+                if load_errors is None:
+                    raise
+                load_errors.append({"file": str(f), "error": f"{type(exc).__name__}: {exc}",
+                                    "traceback": traceback.format_exc(limit=4)})
+                continue
             for d in _derivations_in(module):
                 if d.source is None:
                     d.source = str(f)

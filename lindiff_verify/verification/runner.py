@@ -137,6 +137,7 @@ def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict], *
     that agrees also records its detection threshold (:func:`detection_threshold`)."""
     cctx = ctx.scoped(d.id, check.name)
     first_seed = len(cctx.seeds_used)  # the streams this check draws from, shared caches included
+    first_paths = len(cctx.paths_used)
     t0 = time.perf_counter()
     results: dict[str, dict] = {}
     try:
@@ -169,6 +170,7 @@ def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict], *
         res["seconds"] = round(time.perf_counter() - t1 + (t_ref if key == "claim" else 0.0), 4)
         results[key] = res
     results["claim"]["seeds"] = cctx.seeds_used[first_seed:]
+    results["claim"].update(_ran_on(cctx, cctx.paths_used[first_paths:]))
     return results
 
 
@@ -247,6 +249,15 @@ def detection_threshold(check, statement, ref, ctx, outcome: Outcome) -> dict:
     return {"detects_relative_error": None, "detects_absolute_error": _finite(min(shifts)) if shifts else None}
 
 
+def _ran_on(ctx: Context, paths: list) -> dict:
+    """Backend and device of the check, and the Monte Carlo sample sizes it drew (``ctx.paths``)."""
+    out = {"backend": ctx.backend, "device": ctx.device}
+    if paths:
+        out["paths"] = paths
+        out["total_paths"] = sum(p["paths"] for p in paths)
+    return out
+
+
 def _shrink(check, statement, ctx) -> dict | None:
     """Smallest failing parameters found by Hypothesis (derandomised, bounded effort)."""
     from hypothesis import HealthCheck, find, settings
@@ -315,6 +326,7 @@ def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True, thresho
         "section": d.section,
         "claim_kind": d.claim_kind,
         "regime": d.regime,
+        "schedule": d.schedule,
         "assumptions": list(d.assumptions),
         "variables": [{"symbol": str(v.symbol), "meaning": v.meaning, "domain": v.domain} for v in d.variables],
         "statement": {k: str(v) for k, v in d.statement.items()},
@@ -329,7 +341,7 @@ def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True, thresho
 
 def error_record(d: Derivation, exc: BaseException) -> dict:
     return {"id": d.id, "title": d.title, "paper_ref": str(d.paper_ref), "section": d.section,
-            "claim_kind": d.claim_kind, "verdict": "error", "error": f"{type(exc).__name__}: {exc}",
+            "claim_kind": d.claim_kind, "schedule": d.schedule, "verdict": "error", "error": f"{type(exc).__name__}: {exc}",
             "checks": [], "mutants": []}
 
 
@@ -359,22 +371,32 @@ def summarize(records: Sequence[dict]) -> dict:
 
 
 def run(derivations: Sequence[Derivation], ctx: Context, *, progress: Callable[[str, int, int], None] | None = None,
-        mutants: bool = True) -> dict:
-    """Run every derivation; one raising an error becomes an ``error`` record, the others still run."""
+        mutants: bool = True, engine=None) -> dict:
+    """Run every derivation; one raising an error becomes an ``error`` record, the others still run.
+    ``engine`` (``execution.make_engine``): local joblib workers or a Dask cluster; default this process."""
     t0 = time.perf_counter()
     records = []
-    for i, d in enumerate(derivations):
-        if progress:
-            progress(d.id, i, len(derivations))
-        try:
-            records.append(run_derivation(d, ctx, mutants=mutants))
-        except Exception as exc:
-            records.append(error_record(d, exc))
+    if engine is not None and engine.kind != "serial":
+        from .execution import run_records
+
+        records = run_records(derivations, ctx, engine, mutants=mutants, progress=progress)
+    else:
+        for i, d in enumerate(derivations):
+            if progress:
+                progress(d.id, i, len(derivations))
+            try:
+                records.append(run_derivation(d, ctx, mutants=mutants))
+            except Exception as exc:
+                records.append(error_record(d, exc))
     if progress:
         progress("", len(derivations), len(derivations))
+    prov = provenance(ctx)
+    if engine is not None:
+        prov["execution"] = engine.describe()
     return {
         "schema": SCHEMA,
-        "provenance": {**provenance(ctx), "seconds": round(time.perf_counter() - t0, 3)},
+        "provenance": {**prov, "seconds": round(time.perf_counter() - t0, 3),
+                       "schedules": {d.id: d.schedule for d in derivations}},
         "derivations": records,
         "summary": summarize(records),
     }

@@ -1,0 +1,1 @@
+"""Appendix B — learning dynamics of the linear denoiser."""

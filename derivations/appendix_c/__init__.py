@@ -1,0 +1,1 @@
+"""Appendix C — sampling dynamics of the affine linear denoiser (C.6–C.9)."""

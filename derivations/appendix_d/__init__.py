@@ -1,0 +1,1 @@
+"""Appendix D — replica theory at finite N (D.11–D.22)."""

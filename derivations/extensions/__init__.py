@@ -1,0 +1,1 @@
+"""Extensions beyond the paper: our own results, with X.* ids."""

@@ -1,0 +1,1 @@
+"""§2–§4 of the paper: eq.2–eq.15 (main text)."""
