@@ -12,10 +12,10 @@ def pytest_generate_tests(metafunc):
     cfg = metafunc.config
     if "check_item" in metafunc.fixturenames:
         items = derivation_items(cfg.getoption("--derivations"), kind="check")
-        metafunc.parametrize("check_item", items, ids=[f"{i.id}::{i.name}" for i in items])
+        metafunc.parametrize("check_item", items, ids=[f"{i.id}::{i.key}" for i in items])
     if "mutant_item" in metafunc.fixturenames:
         items = derivation_items(cfg.getoption("--derivations"), kind="mutant")
-        metafunc.parametrize("mutant_item", items, ids=[f"{i.id}::{i.name}" for i in items])
+        metafunc.parametrize("mutant_item", items, ids=[f"{i.id}::{i.key}" for i in items])
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def record_of(request):
 
 def test_check_agrees(check_item, record_of):
     rec = record_of(check_item.id)
-    res = next(c for c in rec["checks"] if c["name"] == check_item.name)
+    res = next(c for c in rec["checks"] if c["id"] == check_item.key)
     assert res["verdict"] == "agree", (
         f"{check_item.id} / {check_item.name}: {res['verdict']} — error {res.get('max_abs_error')} vs tolerance "
         f"{res.get('tolerance')}; worst case {res.get('worst_case')}; {res.get('error') or res.get('inconclusive_reason') or ''}"
@@ -36,12 +36,13 @@ def test_check_agrees(check_item, record_of):
 
 def test_mutant_is_rejected(mutant_item, record_of):
     rec = record_of(mutant_item.id)
-    m = next(m for m in rec["mutants"] if m["name"] == mutant_item.name)
+    m = next(m for m in rec["mutants"] if m["id"] == mutant_item.key)
     assert m["killed"], f"{mutant_item.id}: mutant {m['name']!r} ({m['description']}) passed every check: {m['checks']}"
 
 
 def test_check_has_power(check_item, record_of):
     """A check that rejects none of its derivation's mutants could not fail: it has no power."""
     rec = record_of(check_item.id)
-    killed = [m["name"] for m in rec["mutants"] if check_item.name in m["killed_by"]]
+    name = next(c["name"] for c in rec["checks"] if c["id"] == check_item.key)
+    killed = [m["name"] for m in rec["mutants"] if name in m["killed_by"]]
     assert killed, f"{check_item.id} / {check_item.name} rejects none of the mutants {[m['name'] for m in rec['mutants']]}"

@@ -52,9 +52,10 @@ def _zeta_reference(ctx):
 
 def _compare_zeta(st, ref, ctx):
     f = checks.mp_lambdify((al,), st["zeta0"])
-    out = Outcome(tolerance_model="rigorous bound α z/((1 − α) σ_min) on ζ(z) − ζ(0) + mpmath precision")
+    out = Outcome()
     for params, a, zt, bound in ref:
-        tol = float(bound) + tolerance.precision(ctx.dps).value
+        tol = tolerance.combine(tolerance.bound(float(bound), "rigorous bound α z/((1 − α) σ_min) on ζ(z) − ζ(0)"),
+                                tolerance.precision(ctx.dps))
         out.cases.append(checks.mp_case(params, f(a), zt, tol))
     return out
 
@@ -93,11 +94,12 @@ def _proportional_reference(ctx):
 def _compare_proportional(st, ref, ctx):
     fF = checks.mp_lambdify((al,), st["F"])
     fG = {False: checks.mp_lambdify((al,), st["G_known"]), True: checks.mp_lambdify((al,), st["G_est"])}
-    out = Outcome(tolerance_model="discretisation O(1/d): bound = change of the Richardson value from d/10 to d")
+    out = Outcome()
+    why = "discretisation O(1/d): bound = change of the Richardson value from d/10 to d"
     for params, a, f_ref, g_ref, f_err, g_err in ref:
         est = params["mean"] == "estimated"
-        out.cases.append(checks.mp_case({**params, "term": "F"}, fF(a), f_ref, float(f_err) + 1e-20))
-        out.cases.append(checks.mp_case({**params, "term": "G"}, fG[est](a), g_ref, float(g_err) + 1e-20))
+        out.cases.append(checks.mp_case({**params, "term": "F"}, fF(a), f_ref, tolerance.bound(float(f_err) + 1e-20, why)))
+        out.cases.append(checks.mp_case({**params, "term": "G"}, fG[est](a), g_ref, tolerance.bound(float(g_err) + 1e-20, why)))
     return out
 
 
@@ -122,13 +124,12 @@ def _mc_proportional_reference(ctx):
 
 
 def _compare_mc_proportional(st, ref, ctx):
-    tol = tolerance.monte_carlo(ref["se"], 1)
+    tol = tolerance.monte_carlo(ref["se"])
     val = float(checks.lambdify((al,), st["F"])(0.5))
-    return Outcome(cases=[Case({"alpha": 0.5, "extrapolated": "d → ∞"}, val, ref["v_inf"], tol.value)],
+    return Outcome(cases=[Case({"alpha": 0.5, "extrapolated": "d → ∞"}, val, ref["v_inf"], tol)],
                    measurements={"fitted slope b (E DKL/d = F + b/d)": ref["slope"], "slope SE": ref["slope_se"],
                                  "G_known(1/2) (exact O(1) term, for comparison)": finite_n.G_known(0.5),
-                                 "per-d means": [(r[0], r[1], r[2]) for r in ref["rows"]]},
-                   tolerance_model=tol.model)
+                                 "per-d means": [(r[0], r[1], r[2]) for r in ref["rows"]]})
 
 
 D21 = Derivation(
@@ -136,9 +137,8 @@ D21 = Derivation(
     title="ζ → 1 − α as ε → 0 and the proportional-limit KL d·F(α) + G(α)",
     paper_ref=PaperRef("D.21", "Appendix D.8"),
     statement={"zeta0": zeta0, "F": F_expr, "G_known": G_known_expr, "G_est": G_est_expr},
-    display=[sp.Eq(sp.Symbol("zeta_0"), zeta0), sp.Eq(sp.Symbol("F"), F_expr),
-             sp.Eq(sp.Symbol("G_known"), G_known_expr), sp.Eq(sp.Symbol("G_est"), G_est_expr)],
-    variables=[Variable(al, "α = d/N", "0 < α < 1"), Variable(d, "dimension", "d ≥ 1"),
+    lhs={"zeta0": sp.Symbol("zeta_0"), "F": sp.Symbol("F"), "G_known": sp.Symbol("G_known"), "G_est": sp.Symbol("G_est")},
+    variables=[Variable(al, "α = d/N", sp.Interval.open(0, 1)), Variable(d, "dimension", sp.S.Naturals),
                Variable(N, "number of training samples", "N > d + 1 (known), N > d + 2 (estimated)")],
     assumptions=["Gaussian data", "ε = z → 0", "N > d (otherwise the KL diverges like Nκ0/(2ε))",
                  "G terms are ours (exact finite-N references), not in the paper"],
@@ -216,20 +216,21 @@ def _exact_large_n_reference(ctx):
 
 
 def _compare_exact_large_n(st, ref, ctx):
-    out = Outcome(tolerance_model="Richardson remainder bounds (discretisation) + mpmath precision")
+    out = Outcome()
+    why = "Richardson remainder bound (discretisation) + mpmath precision"
     ck = checks.mp_lambdify((d,), st["c1_known"])
     ce = checks.mp_lambdify((d,), st["c1_est"])
     for params, val, err in ref["c1"]:
         f = ce if params["mean"] == "estimated" else ck
-        out.cases.append(checks.mp_case(params, f(mpmath.mpf(params["d"])), val, float(err)))
+        out.cases.append(checks.mp_case(params, f(mpmath.mpf(params["d"])), val, tolerance.bound(float(err), why)))
     # the leading claim: 4N·kl/d² evaluated at large d, N (a ratio; must equal lim 4N E DKL/d² = 1)
     lead = checks.mp_lambdify((d, N), 4 * N * st["kl"] / d**2)
     per = checks.mp_lambdify((d, N), 4 * N * st["per_dim"] / d)
     for params, val, err in ref["lead"]:
         out.cases.append(checks.mp_case({**params, "entry": "kl"}, lead(mpmath.mpf(10**4), mpmath.mpf(10**12)),
-                                        val, float(err) + 1e-20))
+                                        val, tolerance.bound(float(err) + 1e-20, why)))
         out.cases.append(checks.mp_case({**params, "entry": "per_dim"}, per(mpmath.mpf(10**4), mpmath.mpf(10**12)),
-                                        val, float(err) + 1e-20))
+                                        val, tolerance.bound(float(err) + 1e-20, why)))
     return out
 
 
@@ -262,10 +263,10 @@ def _compare_mc(st, ref, ctx):
         dsym = sp.Symbol("d", positive=True)
         bias = abs(float(series[0].subs(dsym, dd)) - dd**2 / 4) / n + sum(
             abs(float(c.subs(dsym, dd))) / n ** (k + 2) for k, c in enumerate(series[1:]))
-        tol = tolerance.monte_carlo(se, 2, bias_bound=bias)
+        tol = tolerance.monte_carlo(se, bias_bound=bias,
+                                    note="bias = O(d/N) + O(d³/N²) terms of the exact 1/N series")
         key = "estimated" if est else "known"
-        out.cases.append(Case({"d": dd, "N": n, "mean": key}, value, mean, tol.value))
-        out.tolerance_model = tol.model + " (bias = O(d/N) + O(d³/N²) terms of the exact 1/N series)"
+        out.cases.append(Case({"d": dd, "N": n, "mean": key}, value, mean, tol))
         meas[f"exact E DKL ({key} mean)"] = exact
         meas[f"Monte Carlo E DKL ({key} mean)"] = (mean, se)
         meas[f"relative gap (exact − d²/(4N))/exact ({key})"] = (exact - dd**2 / (4 * n)) / exact
@@ -278,9 +279,9 @@ D22 = Derivation(
     title="E DKL ≈ d²/(4N) for N ≫ d (per dimension d/(4N)), independent of the spectrum",
     paper_ref=PaperRef("D.22", "Appendix D.8; §4.3"),
     statement={"kl": kl_lead, "per_dim": per_dim, "c1_known": c1_known, "c1_est": c1_est},
-    display=[sp.Eq(sp.Symbol("E D_KL"), kl_lead), sp.Eq(sp.Symbol("E D_KL/d"), per_dim),
-             sp.Eq(sp.Symbol("c_1^{known}"), c1_known), sp.Eq(sp.Symbol("c_1^{est}"), c1_est)],
-    variables=[Variable(d, "dimension", "d ≥ 1"), Variable(N, "training samples", "N ≫ d")],
+    lhs={"kl": sp.Symbol("E D_KL"), "per_dim": sp.Symbol("E D_KL/d"), "c1_known": sp.Symbol("c_1^{known}"),
+         "c1_est": sp.Symbol("c_1^{est}")},
+    variables=[Variable(d, "dimension", sp.S.Naturals), Variable(N, "training samples", "N ≫ d")],
     assumptions=["Gaussian data, ε = 0", "N → ∞ at fixed d, then d → ∞; neglects O(d/N) and O(d³/N²)",
                  "c1 = lim N·E DKL (ours): d(d + 1)/4 known mean, d(d + 3)/4 estimated mean"],
     checks=[
@@ -289,9 +290,7 @@ D22 = Derivation(
         checks.numeric("mpmath exact E DKL at N = 10^10–10^11, Richardson", "mpmath", _compare_exact_large_n,
                        reference=_exact_large_n_reference,
                        error_model="Richardson remainders in 1/N and 1/d (discretisation) + mpmath precision"),
-        checks.numeric("Wishart Monte Carlo at d = 100, N = 10^4", "montecarlo", _compare_mc, reference=_mc_reference,
-                       error_model="Monte Carlo z·SE + bound on the neglected O(d/N) + O(d³/N²) terms from the "
-                                   "exact 1/N series"),
+        checks.numeric("Wishart Monte Carlo at d = 100, N = 10^4", "montecarlo", _compare_mc, reference=_mc_reference),
     ],
     mutants=[
         Mutant("d²/(2N)", "factor 2", replace={"kl": d**2 / (2 * N)}),

@@ -6,7 +6,6 @@ Convention: the loss is the eq.6 noise average per timestep, *summed* over direc
 
 import numpy as np
 import sympy as sp
-from hypothesis import strategies as hst
 
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.verification.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
@@ -51,21 +50,19 @@ def _matrix_reference(ctx):
 def _case(st, params, eig, loss):
     value = float(np.sum(checks.lambdify((lam, abar), st["summand"])(np.clip(eig, 0, None), params["alphabar"])
                          * np.ones_like(eig)))
-    tol = tolerance.float64(scale=max(abs(loss), 1.0) * params["d"], n_ops=1e3)
-    return Case(params, value, loss, tol.value), tol.model
+    tol = tolerance.float64(scale=max(abs(loss), 1.0) * params["d"], n_ops=tolerance.FLOAT64_OPS_LINEAR_ALGEBRA)
+    return Case(params, value, loss, tol)
 
 
 def _compare_matrix(st, ref, ctx):
     out = Outcome()
     for params, eig, loss in ref:
-        case, out.tolerance_model = _case(st, params, eig, loss)
-        out.cases.append(case)
+        out.cases.append(_case(st, params, eig, loss))
     return out
 
 
-#: the check's domain for Hypothesis (a disagreement is shrunk to its smallest failing (d, N, ᾱ))
-_domain = hst.fixed_dictionaries({"d": hst.integers(1, 12), "N": hst.integers(1, 40),
-                                  "alphabar": hst.floats(0.01, 0.999)})
+#: the dense check's parameter domain (a disagreement is shrunk to its smallest failing (d, N, ᾱ) by Hypothesis)
+_DOMAIN = {"d": sp.Range(1, 13), "N": sp.Range(1, 41), "alphabar": sp.Interval(sp.Rational(1, 100), sp.Rational(999, 1000))}
 
 
 def _one_case(st, params, ctx):
@@ -78,19 +75,19 @@ eq9 = Derivation(
     title="Residual training loss at the optimum",
     paper_ref=PaperRef("eq.9", "§3.1 Test and residual loss"),
     statement={"summand": summand},
-    display=sp.Eq(sp.Symbol("L_t^{res}"), sp.Sum(summand.subs(lam, sp.Symbol("lambda_i")), (sp.Symbol("i"), 1, sp.Symbol("d")))),
+    display=lambda st: [sp.Eq(sp.Symbol("L_t^{res}"), sp.Sum(st["summand"].subs(lam, sp.Symbol("lambda_i")),
+                                                               (sp.Symbol("i"), 1, sp.Symbol("d"))))],
     variables=[
-        Variable(lam, "eigenvalue λ_i of the empirical covariance C", "λ ≥ 0"),
-        Variable(abar, "ᾱ_t = Π_{s≤t}(1 − β_s)", "0 < ᾱ < 1"),
+        Variable(lam, "eigenvalue λ_i of the empirical covariance C", sp.Interval(0, sp.oo)),
+        Variable(abar, "ᾱ_t = Π_{s≤t}(1 − β_s)", sp.Interval.open(0, 1)),
     ],
     assumptions=["γ_t = 0 (no regularisation)", "noise average done exactly (eq.6)", "sum over the d directions"],
     checks=[
         checks.symbolic("sympy: eq.6 evaluated at eq.8", _algebra,
                         description="insert the eigenbasis optimum w = s/(ᾱλ + 1 − ᾱ) into the per-direction eq.6 loss"),
         checks.numeric("dense solve in the original basis", "numeric", _compare_matrix, reference=_matrix_reference,
-                       error_model="float64 rounding of a dense solve: 1e3·eps·d·max(|L|, 1)",
                        description="W* from a linear solve and L from the trace form of eq.6, against Σ_i summand(λ_i)",
-                       strategy=_domain, case=_one_case),
+                       domain=_DOMAIN, case=_one_case),
     ],
     mutants=[
         Mutant("numerator without ᾱ", "λ/(ᾱλ + 1 − ᾱ)", replace={"summand": lam / (abar * lam + 1 - abar)}),

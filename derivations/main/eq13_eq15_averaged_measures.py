@@ -80,7 +80,7 @@ def _fig2bc(ctx):
 
 EQ13 = Derivation(
     id="eq.13", title="Averaged test loss", paper_ref=PaperRef("eq.13", "§4.1 Test loss"),
-    statement={"test": test}, variables=_VARS, assumptions=_ASSUME,
+    statement={"test": test}, lhs={"test": sp.Symbol("E L_t^{test}")}, variables=_VARS, assumptions=_ASSUME,
     checks=[
         _symbolic("sympy: c = 0 closed form and the mean term", _eq13_c0),
         _mc_check("test", "test", [(0.1, 0.1, 0.0), (1.0, 1.0, 0.0), (1.5, 1.0, _mc.C_REG)], regime="gap"),
@@ -120,8 +120,8 @@ def _eq14_c0(st):
 
 EQ14 = Derivation(
     id="eq.14", title="Alignment with the N = ∞ model", paper_ref=PaperRef("eq.14", "§4.2 Alignment"),
-    statement={"align": align}, variables=_VARS + [
-        Variable(U1, "Σ (σ+q)/((σ+κ)(σ+z))", "> 0"), Variable(U2, "Σ (σ+q)/(σ+z)²", "> 0")],
+    statement={"align": align}, lhs={"align": sp.Symbol("E A_t")}, variables=_VARS + [
+        Variable(U1, "Σ (σ+q)/((σ+κ)(σ+z))", sp.Interval.open(0, sp.oo)), Variable(U2, "Σ (σ+q)/(σ+z)²", sp.Interval.open(0, sp.oo))],
     assumptions=_ASSUME,
     checks=[
         _symbolic("sympy: c = 0 identity with the test loss (ε∞ optimal)", _eq14_c0),
@@ -143,8 +143,8 @@ EQ14 = Derivation(
 
 EQ15 = Derivation(
     id="eq.15", title="Averaged KL divergence (2 E DKL)", paper_ref=PaperRef("eq.15", "§4.3 KL divergence"),
-    statement={"kl2": kl2}, variables=_VARS + [Variable(L, "Σ ln(1 + κ/σ_i)", "≥ 0")], assumptions=_ASSUME,
-    display=sp.Eq(sp.Symbol("2 E D_KL"), kl2),
+    statement={"kl2": kl2}, variables=_VARS + [Variable(L, "Σ ln(1 + κ/σ_i)", sp.Interval(0, sp.oo))], assumptions=_ASSUME,
+    lhs={"kl2": sp.Symbol("2 E D_KL")},
     checks=[
         _exact_eps0("kl2", lambda dd, nn: 2 * finite_n.expected_kl(dd, nn), None),
         _mc_check("kl2", "kl2", [(0.1, 0.1, 0.0), (1.0, 1.0, 0.0)]),

@@ -3,7 +3,6 @@ of the report). Schema ``lindiff-verify/agreement/1``."""
 
 from __future__ import annotations
 
-import math
 import platform
 import subprocess
 import time
@@ -13,16 +12,15 @@ from importlib import metadata
 from pathlib import Path
 
 import mpmath
-import numpy as np
 
 from .._meta import __version__
 from .checks import as_outcome
 from .context import Context
+from .record import SCHEMA, AgreementRecord, CheckRecord, DerivationRecord, MutantRecord, Summary, finite, jsonable
 from .registry import Derivation, Outcome
 
 __all__ = ["SCHEMA", "exit_status", "run_check", "run_derivation", "run", "provenance", "summarize", "derivation_verdict"]
 
-SCHEMA = "lindiff-verify/agreement/1"
 _PACKAGES = ("numpy", "scipy", "sympy", "mpmath", "array-api-compat", "hypothesis", "matplotlib", "jinja2", "cupy-cuda12x")
 
 
@@ -55,60 +53,33 @@ def provenance(ctx: Context) -> dict:
     }
 
 
-def _finite(x):
-    """JSON-safe float (inf/nan become strings)."""
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else str(x)
-
-
-def _jsonable(v):
-    if isinstance(v, (np.floating, np.integer)):
-        return v.item()
-    if isinstance(v, float):
-        return _finite(v)
-    if isinstance(v, complex):
-        return {"re": _finite(v.real), "im": _finite(v.imag)}
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(u) for u in v]
-    if isinstance(v, np.ndarray):
-        return [_jsonable(u) for u in v.tolist()]
-    if isinstance(v, dict):
-        return {str(k): _jsonable(u) for k, u in v.items()}
-    if isinstance(v, (str, int, bool)) or v is None:
-        return v
-    if isinstance(v, (mpmath.mpf,)):
-        return _finite(float(v))
-    return str(v)
-
-
-def _summarize_outcome(out: Outcome) -> dict:
-    errs = [c.abs_error for c in out.cases]
-    rels = [c.rel_error for c in out.cases]
+def _summarize_outcome(out: Outcome) -> CheckRecord:
+    cases = out.judged
+    errs = [c.abs_error for c in cases]
+    rels = [c.rel_error for c in cases]
     worst = out.worst
-    ratios = [(e / float(c.tolerance)) if float(c.tolerance) > 0 else (0.0 if e == 0 else float("inf"))
-              for e, c in zip(errs, out.cases, strict=True)]
+    ratios = [c.error_ratio for c in cases]
     return {
         "verdict": out.verdict,
         "cases": len(out.cases),
-        "failed_cases": sum(not c.ok for c in out.cases),
+        "failed_cases": sum(not c.ok for c in cases),
         "unsampled": out.unsampled,
-        "max_abs_error": _finite(max(errs)) if errs else None,
-        "max_rel_error": _finite(max(rels)) if rels else None,
-        "tolerance": _finite(worst.tolerance) if worst else None,
-        "max_error_ratio": _finite(max(ratios)) if ratios else None,
+        "max_abs_error": finite(max(errs)) if errs else None,
+        "max_rel_error": finite(max(rels)) if rels else None,
+        "tolerance": finite(worst.tolerance) if worst else None,
+        "max_error_ratio": finite(max(ratios)) if ratios else None,
         "worst_case": None
         if worst is None
         else {
-            "params": _jsonable(worst.params),
-            "value": _jsonable(worst.value),
-            "reference": _jsonable(worst.reference),
-            "abs_error": _finite(worst.abs_error),
-            "tolerance": _finite(worst.tolerance),
+            "params": jsonable(worst.params),
+            "value": jsonable(worst.value),
+            "reference": jsonable(worst.reference),
+            "abs_error": finite(worst.abs_error),
+            "tolerance": finite(worst.tolerance),
         },
-        "measurements": _jsonable(out.measurements),
+        "measurements": jsonable(out.measurements),
         "inconclusive_reason": out.inconclusive_reason,
+        "tolerance_model": out.tolerance_model,
     }
 
 
@@ -122,8 +93,23 @@ def _guarded(fn, ctx):
         mpmath.mp.dps = saved
 
 
-def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict]) -> dict[str, dict]:
-    """Run one check on several statements (``{"claim": ..., mutant name: ...}``), sharing its reference."""
+#: key of the claim in :func:`run_check`'s statements; mutants are keyed ``"mutant:<id>"`` (no collision)
+CLAIM = "claim"
+
+
+def context_text(text: str, ctx: Context) -> str:
+    """A check's name or description with ``{dps}``, ``{fidelity}`` and ``{seed}`` filled in from the run."""
+    for key, val in (("{dps}", ctx.dps), ("{fidelity}", ctx.fidelity), ("{seed}", ctx.seed)):
+        text = text.replace(key, str(val))
+    return text
+
+
+def mutant_key(mutant) -> str:
+    return f"mutant:{mutant.id}"
+
+
+def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict]) -> dict[str, CheckRecord]:
+    """Run one check on several statements (``{CLAIM: ..., mutant_key(m): ...}``), sharing its reference."""
     cctx = ctx.scoped(d.id, check.name)
     first_seed = len(cctx.seeds_used)  # the streams this check draws from, shared caches included
     t0 = time.perf_counter()
@@ -135,7 +121,7 @@ def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict]) -
         tb = traceback.format_exc(limit=6)
         for key in statements:
             results[key] = {"verdict": "error", "error": msg, "traceback": tb, "cases": 0}
-        results["claim"]["seconds"] = time.perf_counter() - t0
+        results[CLAIM]["seconds"] = time.perf_counter() - t0
         return results
     t_ref = time.perf_counter() - t0
     for key, st in statements.items():
@@ -143,22 +129,24 @@ def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict]) -
         try:
             out = as_outcome(_guarded(lambda st=st: check.compare(st, ref, cctx), cctx))
             res = _summarize_outcome(out)
-            if out.tolerance_model:
-                res["tolerance_model"] = out.tolerance_model
-            if (key == "claim" and res["verdict"] == "disagree" and check.strategy is not None
-                    and check.case is not None):  # mutants are meant to fail: no shrinking for them
-                res["minimal_failing_case"] = _shrink(check, st, cctx)
+            if not res["tolerance_model"]:
+                del res["tolerance_model"]
+            if key == CLAIM and res["verdict"] == "disagree":  # mutants are meant to fail: no shrinking for them
+                strategy = check.shrinking_strategy()
+                if strategy is not None:
+                    res["minimal_failing_case"] = _shrink(check, strategy, st, cctx)
         except Exception as exc:
             res = {"verdict": "error", "error": f"{type(exc).__name__}: {exc}", "cases": 0,
                    "traceback": traceback.format_exc(limit=6)}
-        res["seconds"] = round(time.perf_counter() - t1 + (t_ref if key == "claim" else 0.0), 4)
+        res["seconds"] = round(time.perf_counter() - t1 + (t_ref if key == CLAIM else 0.0), 4)
         results[key] = res
-    results["claim"]["seeds"] = cctx.seeds_used[first_seed:]
+    results[CLAIM]["seeds"] = cctx.seeds_used[first_seed:]
     return results
 
 
-def _shrink(check, statement, ctx) -> dict | None:
-    """Smallest failing parameters found by Hypothesis (derandomised, bounded effort)."""
+def _shrink(check, strategy, statement, ctx) -> dict | None:
+    """Smallest failing parameters found by Hypothesis (derandomised, bounded effort; Hypothesis is
+    imported only here, and only when a strategy exists, i.e. when it is installed)."""
     from hypothesis import HealthCheck, find, settings
     from hypothesis.errors import NoSuchExample
 
@@ -169,15 +157,15 @@ def _shrink(check, statement, ctx) -> dict | None:
             return False
 
     try:
-        params = find(check.strategy, fails, settings=settings(max_examples=200, derandomize=True, database=None,
+        params = find(strategy, fails, settings=settings(max_examples=200, derandomize=True, database=None,
                                                               deadline=None, suppress_health_check=list(HealthCheck)))
     except NoSuchExample:
         return None
     except Exception as exc:  # shrinking is diagnostic only
         return {"error": f"{type(exc).__name__}: {exc}"}
     c = _guarded(lambda: check.case(statement, params, ctx), ctx)
-    return {"params": _jsonable(params), "value": _jsonable(c.value), "reference": _jsonable(c.reference),
-            "abs_error": _finite(c.abs_error), "tolerance": _finite(c.tolerance)}
+    return {"params": jsonable(params), "value": jsonable(c.value), "reference": jsonable(c.reference),
+            "abs_error": finite(c.abs_error), "tolerance": finite(c.tolerance)}
 
 
 def derivation_verdict(check_verdicts: Sequence[str]) -> str:
@@ -190,32 +178,42 @@ def derivation_verdict(check_verdicts: Sequence[str]) -> str:
     return "inconclusive"
 
 
-def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True) -> dict:
+def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True) -> DerivationRecord:
     t0 = time.perf_counter()
-    statements = {"claim": d.statement}
+    statements = {CLAIM: d.statement}
     mutant_errors = {}
     if mutants:
         for m in d.mutants:
             try:
-                statements[m.name] = d.mutated(m)
+                statements[mutant_key(m)] = d.mutated(m)
             except Exception as exc:
-                mutant_errors[m.name] = f"{type(exc).__name__}: {exc}"
+                mutant_errors[m.id] = f"{type(exc).__name__}: {exc}"
     per_check = [(c, run_check(d, c, ctx, statements)) for c in d.checks]
-    checks = []
+    name = {c.id: context_text(c.name, ctx) for c in d.checks}
+    killed_ids = {m.id: [c.id for c, res in per_check if res.get(mutant_key(m), {}).get("verdict") == "disagree"]
+                  for m in d.mutants} if mutants else {}
+    power = d.check_power(killed_ids) if mutants else {}
+    checks: list[CheckRecord] = []
     for c, res in per_check:
-        r = res["claim"]
-        checks.append({"name": c.name, "method": c.method, "error_model": c.error_model,
-                       "description": c.description, **r})
-    mut = []
-    if mutants:
-        for m in d.mutants:
-            killed_by = [c.name for c, res in per_check if res.get(m.name, {}).get("verdict") == "disagree"]
-            entry = {"name": m.name, "description": m.description, "killed": bool(killed_by), "killed_by": killed_by,
-                     "checks": {c.name: {k: res[m.name].get(k) for k in ("verdict", "max_abs_error", "max_rel_error", "error")}
-                                for c, res in per_check if m.name in res}}
-            if m.name in mutant_errors:
-                entry["error"] = mutant_errors[m.name]
-            mut.append(entry)
+        r = res[CLAIM]
+        rec: CheckRecord = {"id": c.id, "name": name[c.id], "method": c.method,
+                            "error_model": c.error_model or r.get("tolerance_model"),
+                            "description": context_text(c.description, ctx), **r}
+        if mutants and d.mutants and not power[c.id] and rec["verdict"] == "agree":
+            rec["verdict"], rec["inconclusive_reason"] = "inconclusive", d.POWERLESS
+        checks.append(rec)
+    mut: list[MutantRecord] = []
+    for m in d.mutants if mutants else ():
+        key = mutant_key(m)
+        killed_by = [name[i] for i in killed_ids[m.id]]
+        entry: MutantRecord = {
+            "id": m.id, "name": m.name, "description": m.description, "killed": bool(killed_by),
+            "killed_by": killed_by,
+            "checks": {name[c.id]: {k: res[key].get(k) for k in ("verdict", "max_abs_error", "max_rel_error", "error")}
+                       for c, res in per_check if key in res}}
+        if m.id in mutant_errors:
+            entry["error"] = mutant_errors[m.id]
+        mut.append(entry)
     verdict = derivation_verdict([c["verdict"] for c in checks])
     return {
         "id": d.id,
@@ -225,7 +223,7 @@ def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True) -> dict
         "claim_kind": d.claim_kind,
         "regime": d.regime,
         "assumptions": list(d.assumptions),
-        "variables": [{"symbol": str(v.symbol), "meaning": v.meaning, "domain": v.domain} for v in d.variables],
+        "variables": [{"symbol": str(v.symbol), "meaning": v.meaning, "domain": v.domain_text} for v in d.variables],
         "statement": {k: str(v) for k, v in d.statement.items()},
         "notes": d.notes,
         "source": d.source,
@@ -236,13 +234,13 @@ def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True) -> dict
     }
 
 
-def error_record(d: Derivation, exc: BaseException) -> dict:
+def error_record(d: Derivation, exc: BaseException) -> DerivationRecord:
     return {"id": d.id, "title": d.title, "paper_ref": str(d.paper_ref), "section": d.section,
             "claim_kind": d.claim_kind, "verdict": "error", "error": f"{type(exc).__name__}: {exc}",
             "checks": [], "mutants": []}
 
 
-def exit_status(result: dict) -> int:
+def exit_status(result: AgreementRecord) -> int:
     """CLI exit status: 0 when every derivation agrees and every mutant is killed (and, in a report, every
     figure rendered); 1 otherwise — a disagreement, an error, an inconclusive verdict or a surviving mutant."""
     s = result["summary"]
@@ -250,8 +248,8 @@ def exit_status(result: dict) -> int:
     return 1 if bad or s.get("figure_errors") else 0
 
 
-def summarize(records: Sequence[dict]) -> dict:
-    s = {"derivations": len(records), "agree": 0, "disagree": 0, "inconclusive": 0, "error": 0,
+def summarize(records: Sequence[DerivationRecord]) -> Summary:
+    s: Summary = {"derivations": len(records), "agree": 0, "disagree": 0, "inconclusive": 0, "error": 0,
          "mutants": 0, "mutants_killed": 0, "checks": 0}
     for r in records:
         s[r["verdict"]] += 1
@@ -262,7 +260,7 @@ def summarize(records: Sequence[dict]) -> dict:
 
 
 def run(derivations: Sequence[Derivation], ctx: Context, *, progress: Callable[[str, int, int], None] | None = None,
-        mutants: bool = True) -> dict:
+        mutants: bool = True) -> AgreementRecord:
     """Run every derivation; one raising an error becomes an ``error`` record, the others still run."""
     t0 = time.perf_counter()
     records = []
