@@ -123,7 +123,7 @@ def print_table(result: AgreementRecord, out=None):
 def common_run_options(f):
     f = click.option("--seed", type=int, default=0, show_default=True, help="Root seed of every random draw.")(f)
     f = click.option("--fidelity", type=click.Choice(FIDELITIES), default="quick", show_default=True)(f)
-    f = click.option("--backend", type=str, default="numpy", show_default=True, help="numpy or cupy.")(f)
+    f = click.option("--backend", type=str, default="numpy", show_default=True, help="numpy, cupy (a CUDA GPU) or array-api-strict (CPU).")(f)
     return derivations_option(f)
 
 
@@ -133,15 +133,24 @@ def common_run_options(f):
 @click.option("--json", "json_path", type=str, default=None, metavar="PATH",
               help="Write the agreement record as JSON to PATH ('-' for stdout; the table then goes to stderr).")
 @click.option("--no-mutants", is_flag=True, help="Skip the mutant runs (faster; the record has no mutant results).")
-def check(ids, seed, fidelity, backend, paths, json_path, no_mutants):
+@click.option("--jobs", type=int, default=1, show_default=True, help="Local worker processes across derivations (joblib).")
+@click.option("--scheduler", type=str, default=None, metavar="ADDRESS",
+              help="Run derivations and their Monte Carlo batches as tasks on this Dask scheduler "
+                   "[default: $LINDIFF_VERIFY_SCHEDULER, else locally].")
+def check(ids, seed, fidelity, backend, paths, json_path, no_mutants, jobs, scheduler):
     """Run the checks of the named derivations (all if none) and print an agreement table."""
+    from .verification.execution import make_engine
     from .verification.runner import exit_status, run
 
     ctx = Context(seed=seed, fidelity=fidelity, backend=backend)
     if backend != "numpy":
         ctx.xp  # noqa: B018 — validates the backend now, before any work
     selected = _registry(paths).select(list(ids))
-    result = run(selected, ctx, mutants=not no_mutants)
+    engine = make_engine(jobs=jobs, scheduler=scheduler)
+    try:
+        result = run(selected, ctx, mutants=not no_mutants, engine=engine)
+    finally:
+        engine.close()
     table_out = sys.stderr if json_path == "-" else None
     print_table(result, out=table_out)
     if json_path:

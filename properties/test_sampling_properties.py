@@ -31,7 +31,7 @@ def test_exact_recursion_equals_monte_carlo(lam, sch, c, name, seed):
     ["ddpm", "ddim", "euler_maruyama", "euler", "exponential_integrator"]), bmax=st.floats(5.0, 20.0))
 def test_first_order_convergence_to_continuous_time(lam, c, name, bmax):
     vp = VPSchedule(0.1, bmax)
-    kind = samplers.CONTINUOUS_KIND[name]
+    kind = samplers.SAMPLERS[name].process
     cm, cv = samplers.continuous_moments(lam, vp.alphabar(1.0), vp.alphabar(0.01), c=c, kind=kind,
                                          mean_components=np.ones_like(lam))
     err = []
@@ -48,6 +48,6 @@ def test_samplers_of_the_same_process_agree_with_many_steps(lam, c):
     vp = VPSchedule()
     laws = {n: samplers.exact_moments(n, lam, vp, num_steps=2000, t_stop=0.01, c=c) for n in samplers.SAMPLERS}
     for group in ("sde", "ode"):
-        names = [n for n in laws if samplers.CONTINUOUS_KIND[n] == group]
+        names = [n for n in laws if samplers.SAMPLERS[n].process == group]
         for n in names[1:]:
             np.testing.assert_allclose(laws[n][1], laws[names[0]][1], atol=0.02 * (1 + lam.max()))

@@ -1,5 +1,6 @@
-"""Every registered derivation, as test items: one per check (the claim must agree) and one per mutant
-(some check must reject it). New files in derivations/ (or --derivations PATH) are collected automatically."""
+"""Every built-in derivation, as test items: one per check (the claim must agree) and one per mutant (some
+check must reject it). New files in derivations/ are collected automatically; a folder given with
+--derivations PATH is collected by the pytest plugin (lindiff_verify.verification.plugin)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,17 @@ from lindiff_verify.verification.testing import derivation_items, derivation_rec
 def pytest_generate_tests(metafunc):
     cfg = metafunc.config
     if "check_item" in metafunc.fixturenames:
-        items = derivation_items(cfg.getoption("--derivations"), kind="check")
+        items = derivation_items((), kind="check")
         metafunc.parametrize("check_item", items, ids=[f"{i.id}::{i.key}" for i in items])
     if "mutant_item" in metafunc.fixturenames:
-        items = derivation_items(cfg.getoption("--derivations"), kind="mutant")
+        items = derivation_items((), kind="mutant")
         metafunc.parametrize("mutant_item", items, ids=[f"{i.id}::{i.key}" for i in items])
 
 
 @pytest.fixture
 def record_of(request):
     cfg = request.config
-    return lambda did: derivation_record(did, cfg.getoption("--derivations"), seed=cfg.getoption("--seed"),
+    return lambda did: derivation_record(did, (), seed=cfg.getoption("--seed"),
                                          fidelity=cfg.getoption("--fidelity"))
 
 

@@ -67,10 +67,12 @@ def test_a_mutant_named_claim_does_not_overwrite_the_claim():
 
 def test_checks_and_mutants_have_stable_ids_apart_from_their_titles():
     d = _derivation(["a", "b"])
-    assert [c.id for c in d.checks] == ["symbolic", "numeric"] and [m.id for m in d.mutants] == ["mutant-1", "mutant-2"]
+    assert [c.id for c in d.checks] == ["expand", "floats"] and [m.id for m in d.mutants] == ["a", "b"]
+    before = run_derivation(d, Context())
     d.checks[1].name = "a new title"
     rec = run_derivation(d, Context())
-    assert [c["id"] for c in rec["checks"]] == ["symbolic", "numeric"]
+    assert [c["id"] for c in rec["checks"]] == ["expand", "floats"] and rec["checks"][1]["name"] == "a new title"
+    assert rec["checks"][1]["seeds"] == before["checks"][1]["seeds"], "random streams follow the id, not the title"
     assert _derivation(["a", "b"], check_ids=("proof", "grid")).checks[1].id == "grid"
     with pytest.raises(Exception, match="check id"):
         _derivation(["a", "b"], check_ids=("same", "same"))

@@ -67,7 +67,7 @@ def test_c9_closed_form_by_hand():
 def test_vp_samplers_converge_to_continuous_law(name, order):
     vp = VPSchedule()
     lam = LAMS[1:]
-    kind = samplers.CONTINUOUS_KIND[name]
+    kind = samplers.SAMPLERS[name].process
     cm, cv = samplers.continuous_moments(lam, vp.alphabar(1.0), vp.alphabar(1e-3), kind=kind, mean_components=MEANS[1:])
     errs = []
     for K in (200, 400, 800):

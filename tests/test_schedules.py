@@ -66,3 +66,19 @@ def test_bad_names_and_timesteps():
         schedules.make_schedule("quadratic")
     with pytest.raises(InputError, match="t"):
         schedules.linear(5).timestep(6)
+
+
+def test_merger_goldt_is_the_authors_linear_formula():
+    # docs/mathematics.md §F.1: β_t = 1e-4 + (1e-2 − 1e-4)·t/T, t = 1..T
+    s = schedules.merger_goldt(1000)
+    assert s.betas[0] == pytest.approx(1e-4 + 9.9e-3 / 1000, rel=1e-14)
+    assert s.betas[-1] == pytest.approx(1e-2, rel=1e-14)
+    assert s.alphas_cumprod[-1] == pytest.approx(math.prod(1 - (1e-4 + 9.9e-6 * t) for t in range(1, 1001)), rel=1e-12)
+    assert s.alphas_cumprod[-1] == pytest.approx(6.3e-3, rel=0.01)  # the value quoted in §F.1
+    assert s.alphas_cumprod[49] == pytest.approx(0.9825, abs=1e-4)
+
+
+def test_paper_schedule_is_not_ho_et_al():
+    assert schedules.PAPER_SCHEDULE == "merger_goldt"
+    assert schedules.make_schedule("merger_goldt").betas[-1] == pytest.approx(1e-2)
+    assert schedules.linear().betas[-1] == pytest.approx(2e-2)

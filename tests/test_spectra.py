@@ -79,3 +79,31 @@ def test_make_spectrum():
     np.testing.assert_array_equal(spectra.make_spectrum("power_law", d=3, k=1.0), [1.0, 0.5, 1 / 3])
     with pytest.raises(InputError, match="spectrum"):
         spectra.make_spectrum("nope")
+
+
+def test_power_law_trace_normalised_by_hand():
+    # d = 3, k = 1: shape 1, 1/2, 1/3 (sum 11/6), scaled to trace 3 → 18/11, 9/11, 6/11
+    s = spectra.power_law(3, 1.0, normalise="trace")
+    np.testing.assert_allclose(s, [18 / 11, 9 / 11, 6 / 11], rtol=1e-15)
+    np.testing.assert_allclose(spectra.power_law(3, 1.0, scale=2.0, normalise="trace").sum(), 6.0, rtol=1e-15)
+
+
+def test_power_law_default_keeps_the_top_eigenvalue_at_scale():
+    np.testing.assert_array_equal(spectra.power_law(5, 1.5), spectra.power_law(5, 1.5, normalise="top"))
+    assert spectra.power_law(5, 1.5)[0] == 1.0
+
+
+def test_power_law_k0_is_white_under_both_normalisations():
+    for norm in spectra.POWER_LAW_NORMALISATIONS:
+        np.testing.assert_allclose(spectra.power_law(7, 0.0, normalise=norm), np.ones(7), rtol=1e-15)
+
+
+def test_power_law_unknown_normalisation_names_the_parameter():
+    with pytest.raises(InputError, match="normalise"):
+        spectra.power_law(4, 1.0, normalise="max")
+
+
+def test_real_data_spectra_name_what_they_substitute():
+    assert "MNIST" in spectra.REAL_DATA_SUBSTITUTES["digits"]
+    assert all("substitute" in v for v in spectra.REAL_DATA_SUBSTITUTES.values())
+    assert set(spectra.REAL_DATA_SUBSTITUTES) <= set(spectra.SPECTRA)

@@ -16,10 +16,12 @@ import functools
 
 import mpmath
 import numpy as np
+from array_api_compat import array_namespace
 from scipy import optimize
 import sympy as sp
 
-from lindiff_verify.simulation.wishart import covariance_eigh, white_wishart_eigenvalues
+from lindiff_verify.simulation.streaming import stream_dict
+from lindiff_verify.simulation.wishart import covariance_eigh, white_wishart_resolvent_statistics
 from lindiff_verify.theory.extrapolation import fit_finite_size
 from lindiff_verify.verification.checks import judge
 from lindiff_verify.verification import checks
@@ -171,50 +173,71 @@ MC_Z = (0.2, 1.0)
 TWO_LEVEL = np.array([0.5, 2.0])
 
 
+WISHART_BATCH = 1000  # Wishart draws per batch (a batch is one task on a cluster)
+
+
+def _white_resolvent_draws(d, n, zs, xp, rng, k):
+    """(1/d) Tr(C + z)⁻¹ of k white Wishart draws (tridiagonal Laguerre path, O(d) per z), in namespace ``xp``."""
+    tr = white_wishart_resolvent_statistics(d, n, list(zs), rng=rng, batch=k, xp=xp).trace_inv / d
+    return {zv: tr[:, j] for j, zv in enumerate(zs)}
+
+
 def white_mc(ctx):
     """(1/d) Tr(C + z)⁻¹ for Σ0 = I (tridiagonal Laguerre draws), d ∈ {50, 100, 200, 400}, fixed α;
     fits v∞ + b/d per (α, z). Draw counts make SE(v∞) ≈ 0.05 % (quick) so a 1 % error is ≥ 10 SE."""
     ds = ctx.pick(quick=[50, 100, 200, 400], full=[50, 100, 200, 400, 800])
-    budget = ctx.pick(quick=6000, full=40000)
+    budget = ctx.paths(quick=6000, full=40000, what="Wishart draws × d per α")
     fits = {}
     for a in WHITE_ALPHAS:
-        rng = ctx.rng(f"white alpha={a}")
         means, ses = {zv: [] for zv in MC_Z}, {zv: [] for zv in MC_Z}
         for d in ds:
             n = int(round(d / a))
             nd = max(8, int(budget * (2 if a > 1 else 1) / d))
-            ev = white_wishart_eigenvalues(d, n, rng=rng, batch=nd)
+            mom = stream_dict(functools.partial(_white_resolvent_draws, d, n, MC_Z, ctx.xp),
+                              ctx.batch_seeds(f"white alpha={a} d={d}", nd, WISHART_BATCH), map=ctx.map)
             for zv in MC_Z:
-                v = (1.0 / (ev + zv)).mean(axis=1)
-                means[zv].append(v.mean())
-                ses[zv].append(v.std(ddof=1) / np.sqrt(nd))
+                means[zv].append(float(mom[zv].mean))
+                ses[zv].append(float(np.sqrt(mom[zv].var / mom[zv].n)))
         for zv in MC_Z:
             fits[(a, zv)] = fit_finite_size(ds, means[zv], ses[zv])
     return fits
+
+
+TRACES = ("trR", "trSigmaR", "trRSigmaR")
+
+
+def _two_level_draws(spec, n, zs, xp, rng, k):
+    """(1/d) Tr R, (1/d) Tr Σ0 R, (1/d) Tr R Σ0 R (R = (C + z)⁻¹) of k dense draws, per z, in ``xp``."""
+    lam, U = covariance_eigh(spec, n, rng=rng, batch=k, xp=xp)
+    xp = array_namespace(lam)
+    st = xp.sum(U**2 * xp.asarray(spec)[None, :, None], axis=1)  # u_jᵀ Σ0 u_j, (k, d)
+    out = {}
+    for zv in zs:
+        r = 1.0 / (lam + zv)
+        for name, q in zip(TRACES, (r, st * r, st * r * r), strict=True):
+            out[(zv, name)] = xp.mean(q, axis=1)
+    return out
 
 
 def two_level_mc(ctx):
     """Dense draws, Σ0 = diag(0.5 × d/2, 2 × d/2), α = 2, d ∈ {16, 32, 64, 128}: (1/d) Tr R, (1/d) Tr Σ0 R,
     (1/d) Tr R Σ0 R (R = (C + z)⁻¹) per z, each extrapolated in 1/d."""
     ds = ctx.pick(quick=[16, 32, 64, 128], full=[16, 32, 64, 128, 256])
-    budget = ctx.pick(quick=16000, full=64000)  # quick: SE small enough that a 1 % error in Q is ≥ 9 SE
+    # quick: SE small enough that a 1 % error in Q is ≥ 9 SE
+    budget = ctx.paths(quick=16000, full=64000, what="dense Wishart draws × d")
     a = 2.0
-    rng = ctx.rng("two-level dense")
-    zs = np.array(MC_Z)
-    M, S = [], []
+    M = {key: [] for key in ((zv, name) for zv in MC_Z for name in TRACES)}
+    S = {key: [] for key in M}
     for d in ds:
         n = int(round(d / a))
         nd = max(8, int(budget / d))
         spec = np.repeat(TWO_LEVEL, d // 2)
-        lam, U = covariance_eigh(spec, n, rng=rng, batch=nd)
-        st = (U**2).transpose(0, 2, 1) @ spec  # u_jᵀ Σ0 u_j, (b, d)
-        r = 1.0 / (lam[:, None, :] + zs[None, :, None])
-        q = np.stack([r.mean(-1), (st[:, None, :] * r).mean(-1), (st[:, None, :] * r * r).mean(-1)], -1)
-        M.append(q.mean(0))
-        S.append(q.std(0, ddof=1) / np.sqrt(nd))
-    M, S = np.array(M), np.array(S)
-    names = ("trR", "trSigmaR", "trRSigmaR")
-    return {(zv, names[k]): fit_finite_size(ds, M[:, j, k], S[:, j, k]) for j, zv in enumerate(MC_Z) for k in range(3)}
+        mom = stream_dict(functools.partial(_two_level_draws, spec, n, MC_Z, ctx.xp),
+                          ctx.batch_seeds(f"two-level dense d={d}", nd, WISHART_BATCH), map=ctx.map)
+        for key in M:
+            M[key].append(float(mom[key].mean))
+            S[key].append(float(np.sqrt(mom[key].var / mom[key].n)))
+    return {key: fit_finite_size(ds, M[key], S[key]) for key in M}
 
 
 def _mc_outcome(items):

@@ -1,22 +1,29 @@
 """D.21–D.22 — the averaged KL divergence at ε → 0 and its N ≫ d asymptote.
 
-D.21: for ε → 0 and N > d the order parameter ζ = z/κ tends to ζ0 = 1 − α (α = d/N); inserting it into
-eq.15 gives E DKL = d·F(α) + G(α) + O(1/d) with F(α) = ½[α/(1 − α) − 1 − ((1 − α)/α) ln(1 − α)] and
-the O(1) terms G_known, G_est (ours, exact references of docs/mathematics.md §D, D.22).
-D.22: E DKL ≈ d²/(4N) (per dimension d/(4N)), independent of the spectrum. Precisely: at fixed d,
+D.21 (the paper's): for ε → 0 and N > d the order parameter ζ = z/κ tends to ζ0 = 1 − α (α = d/N).
+Ours (X.2, entry in derivations/extensions/; its checks are defined here beside their helpers): inserting ζ0
+into eq.15 gives E DKL = d·F(α) + G(α) + O(1/d) with F(α) = ½[α/(1 − α) − 1 − ((1 − α)/α) ln(1 − α)] and
+the O(1) terms G_known, G_est (exact references of docs/mathematics.md §D, D.22).
+D.22 (the paper's claim is per dimension, docs/mathematics.md §F.3): E DKL/d ≈ d/(4N), independent of the
+spectrum; the total E DKL ≈ d(d + 1)/(4N) (known mean) → d²/(4N) stands beside it. Precisely: at fixed d,
 N·E DKL → c1(d) as N → ∞ with c1 = d(d + 1)/4 (known mean) or d(d + 3)/4 (estimated mean), and
 c1(d)·4/d² → 1 as d → ∞. The neglected terms are O(d/N) and O(d³/N²).
 Convention: DKL(p0 ‖ N(m, C)) (estimated mean) or DKL(p0 ‖ N(0, C)) (known mean), ε = 0, natural log.
 """
 
+from functools import partial
+
 import mpmath
 import numpy as np
 import sympy as sp
+from array_api_compat import array_namespace
 
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.theory import finite_n
 from lindiff_verify.verification.registry import Case, Derivation, Figure, Mutant, Outcome, PaperRef, Variable
-from lindiff_verify.simulation.wishart import white_wishart_eigenvalues
+from lindiff_verify.model.backend import standard_normal
+from lindiff_verify.simulation.streaming import stream_moments
+from lindiff_verify.simulation.wishart import white_wishart_eigenvalues, white_wishart_resolvent_statistics
 
 al = sp.Symbol("alpha", positive=True)
 d = sp.Symbol("d", positive=True)
@@ -48,6 +55,16 @@ def _zeta_reference(ctx):
             bound = a * z / ((1 - a) * min(sig))
             cases.append(({"spectrum": name, "d": dd, "N": n, "z": 1e-12}, a, zt, bound))
     return cases
+
+
+def _zeta_limit(st):
+    """D.11 in ζ form, ζ = 1 − (1/N) Σ_i ζσ_i/(ζσ_i + z), at z → 0 with ζ > 0 (N > d): every term → 1, so ζ = 1 − d/N.
+    Written for three directions with symbolic σ_i (the limit does not depend on them)."""
+    sg = sp.symbols("sigma1:4", positive=True)
+    zz = sp.Symbol("z", positive=True)
+    zt = st["zeta0"]
+    rhs = 1 - (al / 3) * sum(zt * s / (zt * s + zz) for s in sg)
+    return {"ζ0 − D.11 right side at z → 0": zt - sp.limit(rhs, zz, 0)}
 
 
 def _compare_zeta(st, ref, ctx):
@@ -103,17 +120,38 @@ def _compare_proportional(st, ref, ctx):
     return out
 
 
+WISHART_BATCH = 2000  # Wishart draws per batch (a batch is one task on a cluster)
+
+
+def _kl_draws(dd, n, est, xp, rng, k):
+    """DKL(N(0, I) ‖ N(·, C)) of k white Wishart draws C (N·C ~ W_d(n or n − 1, I)), in namespace ``xp``;
+    the estimated-mean term δᵀC⁻¹δ = Σ g_i²/(N λ_i), g ~ N(0, I) independent of C by rotation invariance.
+    Known mean: Tr C⁻¹ and ln det C straight from the tridiagonal in O(d) (no eigenvalues)."""
+    if not est:
+        st = white_wishart_resolvent_statistics(dd, n, [0.0], rng=rng, batch=k, xp=xp)
+        return 0.5 * (st.trace_inv[:, 0] - dd + st.logdet[:, 0])
+    ev = white_wishart_eigenvalues(dd, n, rng=rng, batch=k, method="tridiagonal", estimated_mean=est, xp=xp)
+    xp = array_namespace(ev)
+    kl = 0.5 * xp.sum(1 / ev - 1 + xp.log(ev), axis=1)
+    if est:
+        g = standard_normal(rng, (k, dd), xp)
+        kl = kl + 0.5 * xp.sum(g**2 / (n * ev), axis=1)
+    return kl
+
+
+def _kl_moments(ctx, name, dd, n, est, draws):
+    return stream_moments(partial(_kl_draws, dd, n, est, ctx.xp), ctx.batch_seeds(name, draws, WISHART_BATCH),
+                          map=ctx.map)
+
+
 def _mc_proportional_reference(ctx):
     """Wishart Monte Carlo (Σ0 = I, tridiagonal path) of E DKL/d at α = 1/2 for d = 25..200, WLS fit a + b/d."""
-    rng = ctx.rng("wishart")
     ds = ctx.pick(quick=(25, 50, 100), full=(25, 50, 100, 200, 400))
-    draws = ctx.pick(quick=600, full=6000)
+    draws = ctx.paths(quick=600, full=6000, what="Wishart draws per d")
     rows = []
     for dd in ds:
-        n = 2 * dd
-        ev = white_wishart_eigenvalues(dd, n, rng=rng, batch=draws, method="tridiagonal")
-        kl = 0.5 * np.sum(1 / ev - 1 + np.log(ev), axis=1) / dd
-        rows.append((dd, kl.mean(), kl.std(ddof=1) / np.sqrt(draws)))
+        kl = _kl_moments(ctx, f"wishart d={dd}", dd, 2 * dd, False, draws)
+        rows.append((dd, float(kl.mean) / dd, float(np.sqrt(kl.var / kl.n)) / dd))
     x = np.array([[1.0, 1.0 / r[0]] for r in rows])
     y = np.array([r[1] for r in rows])
     w = 1 / np.array([r[2] for r in rows]) ** 2
@@ -134,44 +172,50 @@ def _compare_mc_proportional(st, ref, ctx):
 
 D21 = Derivation(
     id="D.21",
-    title="ζ → 1 − α as ε → 0 and the proportional-limit KL d·F(α) + G(α)",
-    paper_ref=PaperRef("D.21", "Appendix D.8"),
-    statement={"zeta0": zeta0, "F": F_expr, "G_known": G_known_expr, "G_est": G_est_expr},
-    lhs={"zeta0": sp.Symbol("zeta_0"), "F": sp.Symbol("F"), "G_known": sp.Symbol("G_known"), "G_est": sp.Symbol("G_est")},
-    variables=[Variable(al, "α = d/N", sp.Interval.open(0, 1)), Variable(d, "dimension", sp.S.Naturals),
-               Variable(N, "number of training samples", "N > d + 1 (known), N > d + 2 (estimated)")],
-    assumptions=["Gaussian data", "ε = z → 0", "N > d (otherwise the KL diverges like Nκ0/(2ε))",
-                 "G terms are ours (exact finite-N references), not in the paper"],
+    title="ζ0 = 1 − d/N: the order parameter as ε → 0 (N > d)",
+    paper_ref=PaperRef("D.21", "Appendix D.8", note="the paper's D.21 is ζ0 = 1 − d/N (docs/mathematics.md §F.5)"),
+    statement={"zeta0": zeta0},
+    lhs={"zeta0": sp.Symbol("zeta_0")},
+    variables=[Variable(al, "α = d/N", sp.Interval.open(0, 1))],
+    assumptions=["ε = z → 0", "N > d (otherwise ζ → 0 and the KL diverges like Nκ0/(2ε))",
+                 "schedule-independent (no diffusion time enters)"],
     checks=[
         checks.numeric("mpmath solve of D.11 at z = 1e-12", "mpmath", _compare_zeta, reference=_zeta_reference,
                        error_model="rigorous bound 0 ≤ ζ(z) − (1 − α) ≤ α z/((1 − α)σ_min), plus mpmath precision"),
-        checks.symbolic("sympy: eq.15 limit and small-α series", _eq15_limit, simplify=_simp,
-                        description="F equals eq.15's ε → 0 limit per dimension with ρ = 1/ζ0; F = α/4 + 5α²/12 + …"),
-        checks.numeric("exact digamma sums, Richardson in 1/d", "mpmath", _compare_proportional,
-                       reference=_proportional_reference,
-                       error_model="discretisation O(1/d): Richardson on exact finite-N values, bound from the "
-                                   "change between d = 4·10^5 and 4·10^6"),
-        checks.numeric("Wishart Monte Carlo extrapolated in 1/d", "montecarlo", _compare_mc_proportional,
-                       reference=_mc_proportional_reference,
-                       error_model="Monte Carlo: WLS fit E DKL/d = F + b/d over d = 25..100 (quick), 25..400 (full), z·SE of the intercept"),
+        checks.symbolic("sympy: the z → 0 limit of D.11 (ζ form)", _zeta_limit, simplify=_simp),
     ],
     mutants=[
         Mutant("ζ0 = 1 + α", "sign flip", replace={"zeta0": 1 + al}),
         Mutant("ζ0 = 1 − α/2", "missing factor 2", replace={"zeta0": 1 - al / 2}),
-        Mutant("F with ln coefficient (1 − α)", "drops 1/α", replace={
-            "F": (al / (1 - al) - 1 - (1 - al) * sp.log(1 - al)) / 2}),
-        Mutant("F without the ½", "2F", replace={"F": 2 * F_expr}),
-        Mutant("F 1 % too large", "1 % error", replace={"F": F_expr * sp.Rational(101, 100)}),
-        Mutant("G_known with (1 − α) instead of (1 − α)²", "wrong power",
-               replace={"G_known": (al / (1 - al) + sp.log(1 - al) / 2) / 2}),
-        Mutant("G_est = G_known", "estimated mean treated as known (N instead of N − 1)",
-               replace={"G_est": G_known_expr}),
     ],
     claim_kind="asymptotic",
-    regime="ε → 0, d, N → ∞ at fixed α = d/N ∈ (0, 1); corrections O(1/d) beyond G",
-    notes="The G terms are exact O(1) corrections we derived from E W⁻¹ and E ln det W; the MC check uses Σ0 = I "
-          "(E DKL does not depend on Σ0 at ε = 0).",
+    regime="ε → 0 with N > d; exact for every spectrum and d (the bound on ζ(z) − ζ0 is rigorous)",
+    notes="The proportional-limit KL d·F(α) + G(α) that follows from ζ0 is ours: X.2.",
 )
+
+#: X.2's checks, kept beside the helpers they use (the entry itself lives in derivations/extensions/).
+X2_CHECKS = [
+    checks.symbolic("sympy: eq.15 limit and small-α series", lambda st: _eq15_limit({**st, "zeta0": zeta0}),
+                    simplify=_simp,
+                    description="F equals eq.15's ε → 0 limit per dimension with ρ = 1/ζ0 (D.21); F = α/4 + 5α²/12 + …"),
+    checks.numeric("exact digamma sums, Richardson in 1/d", "mpmath", _compare_proportional,
+                   reference=_proportional_reference,
+                   error_model="discretisation O(1/d): Richardson on exact finite-N values, bound from the "
+                               "change between d = 4·10^5 and 4·10^6"),
+    checks.numeric("Wishart Monte Carlo extrapolated in 1/d", "montecarlo", _compare_mc_proportional,
+                   reference=_mc_proportional_reference,
+                   error_model="Monte Carlo: WLS fit E DKL/d = F + b/d over d = 25..100 (quick), 25..400 (full), z·SE of the intercept"),
+]
+X2_MUTANTS = [
+    Mutant("F with ln coefficient (1 − α)", "drops 1/α", replace={
+        "F": (al / (1 - al) - 1 - (1 - al) * sp.log(1 - al)) / 2}),
+    Mutant("F without the ½", "2F", replace={"F": 2 * F_expr}),
+    Mutant("F 1 % too large", "1 % error", replace={"F": F_expr * sp.Rational(101, 100)}),
+    Mutant("G_known with (1 − α) instead of (1 − α)²", "wrong power",
+           replace={"G_known": (al / (1 - al) + sp.log(1 - al) / 2) / 2}),
+    Mutant("G_est = G_known", "estimated mean treated as known (N instead of N − 1)",
+           replace={"G_est": G_known_expr}),
+]
 
 
 # ---------------------------------------------------------------------------------------------- D.22
@@ -237,25 +281,21 @@ def _compare_exact_large_n(st, ref, ctx):
 def _mc_reference(ctx):
     """Wishart Monte Carlo of DKL at d = 100, N = 10^4 (Σ0 = I, tridiagonal path; the mean term for the
     estimated mean uses δᵀC⁻¹δ = Σ g_i²/(N λ_i), g ~ N(0, I) independent of C by rotation invariance)."""
-    rng = ctx.rng("wishart")
     dd, n = 100, 10**4
-    draws = ctx.pick(quick=1500, full=20000)
+    draws = ctx.paths(quick=1500, full=20000, what="Wishart draws per mean convention")
     res = {}
     for est in (False, True):
-        ev = white_wishart_eigenvalues(dd, n, rng=rng, batch=draws, estimated_mean=est)
-        kl = 0.5 * np.sum(1 / ev - 1 + np.log(ev), axis=1)
-        if est:
-            g = rng.standard_normal((draws, dd))
-            kl = kl + 0.5 * np.sum(g**2 / (n * ev), axis=1)
-        res[est] = (kl.mean(), kl.std(ddof=1) / np.sqrt(draws))
+        kl = _kl_moments(ctx, f"wishart {'estimated' if est else 'known'} mean", dd, n, est, draws)
+        res[est] = (float(kl.mean), float(np.sqrt(kl.var / kl.n)))
     return {"d": dd, "N": n, "mc": res}
 
 
 def _compare_mc(st, ref, ctx):
     dd, n = ref["d"], ref["N"]
     value = float(checks.lambdify((d, N), st["kl"])(dd, n))
+    per_dim_value = float(checks.lambdify((d, N), st["per_dim"])(dd, n))
     out = Outcome()
-    meas = {"d²/(4N)": dd**2 / (4 * n)}
+    meas = {"d²/(4N) (total)": dd**2 / (4 * n), "d/(4N) (per dimension, the paper's headline)": dd / (4 * n)}
     for est, (mean, se) in ref["mc"].items():
         # bias bound: the neglected orders, with constants from the exact 1/N series (finite_n.kl_series)
         exact = finite_n.expected_kl(dd, n, estimated_mean=est)
@@ -266,7 +306,9 @@ def _compare_mc(st, ref, ctx):
         tol = tolerance.monte_carlo(se, bias_bound=bias,
                                     note="bias = O(d/N) + O(d³/N²) terms of the exact 1/N series")
         key = "estimated" if est else "known"
-        out.cases.append(Case({"d": dd, "N": n, "mean": key}, value, mean, tol))
+        out.cases.append(Case({"d": dd, "N": n, "mean": key, "entry": "per dimension E DKL/d"}, per_dim_value,
+                              mean / dd, tol.scaled(1 / dd)))
+        out.cases.append(Case({"d": dd, "N": n, "mean": key, "entry": "total E DKL"}, value, mean, tol))
         meas[f"exact E DKL ({key} mean)"] = exact
         meas[f"Monte Carlo E DKL ({key} mean)"] = (mean, se)
         meas[f"relative gap (exact − d²/(4N))/exact ({key})"] = (exact - dd**2 / (4 * n)) / exact
@@ -276,13 +318,15 @@ def _compare_mc(st, ref, ctx):
 
 D22 = Derivation(
     id="D.22",
-    title="E DKL ≈ d²/(4N) for N ≫ d (per dimension d/(4N)), independent of the spectrum",
+    title="E DKL/d ≈ d/(4N) for N ≫ d (per dimension, the paper's), total d(d + 1)/(4N) → d²/(4N)",
     paper_ref=PaperRef("D.22", "Appendix D.8; §4.3"),
-    statement={"kl": kl_lead, "per_dim": per_dim, "c1_known": c1_known, "c1_est": c1_est},
-    lhs={"kl": sp.Symbol("E D_KL"), "per_dim": sp.Symbol("E D_KL/d"), "c1_known": sp.Symbol("c_1^{known}"),
+    statement={"per_dim": per_dim, "kl": kl_lead, "c1_known": c1_known, "c1_est": c1_est},
+    lhs={"per_dim": sp.Symbol("E D_KL/d"), "kl": sp.Symbol("E D_KL (total)"), "c1_known": sp.Symbol("c_1^{known}"),
          "c1_est": sp.Symbol("c_1^{est}")},
     variables=[Variable(d, "dimension", sp.S.Naturals), Variable(N, "training samples", "N ≫ d")],
     assumptions=["Gaussian data, ε = 0", "N → ∞ at fixed d, then d → ∞; neglects O(d/N) and O(d³/N²)",
+                 "the paper states it per dimension (E DKL/d, neglecting terms of order (d/N)²); the total is ours",
+                 "schedule-independent (ε = 0, no diffusion time enters)",
                  "c1 = lim N·E DKL (ours): d(d + 1)/4 known mean, d(d + 3)/4 estimated mean"],
     checks=[
         checks.symbolic("sympy: 1/N series of the exact digamma sums", _series_residuals, simplify=_simp,
@@ -290,11 +334,15 @@ D22 = Derivation(
         checks.numeric("mpmath exact E DKL at N = 10^10–10^11, Richardson", "mpmath", _compare_exact_large_n,
                        reference=_exact_large_n_reference,
                        error_model="Richardson remainders in 1/N and 1/d (discretisation) + mpmath precision"),
-        checks.numeric("Wishart Monte Carlo at d = 100, N = 10^4", "montecarlo", _compare_mc, reference=_mc_reference),
+        checks.numeric("Wishart Monte Carlo at d = 100, N = 10^4", "montecarlo", _compare_mc, reference=_mc_reference,
+                       ),
     ],
     mutants=[
         Mutant("d²/(2N)", "factor 2", replace={"kl": d**2 / (2 * N)}),
-        Mutant("d/(4N) as the total", "per-dimension value used for the total", replace={"kl": d / (4 * N)}),
+        Mutant("d/(4N) as the total", "the paper's per-dimension headline read as the total E DKL: a factor d too "
+               "small (docs/mathematics.md §F.3)", replace={"kl": d / (4 * N)}),
+        Mutant("d²/(4N) per dimension", "the total read as the per-dimension value: a factor d too large",
+               replace={"per_dim": d**2 / (4 * N)}),
         Mutant("per dimension squared", "(d/(4N))²", replace={"per_dim": (d / (4 * N)) ** 2}),
         Mutant("c1_est with N instead of N − 1", "estimated mean treated as known",
                replace={"c1_est": d * (d + 1) / 4}),
@@ -324,7 +372,7 @@ def _fig_kl_collapse(ctx):
     ratios = np.array([1.5, 2, 4, 8, 16, 32])
     fig, ax = plt.subplots(figsize=(5, 3.6))
     for k in (0.0, 1.0, 2.0):
-        sig = power_law(dd, k)
+        sig = power_law(dd, k, normalise="trace")
         means = []
         for r in ratios:
             n = int(r * dd)
@@ -332,7 +380,7 @@ def _fig_kl_collapse(ctx):
             sig_t = np.einsum("kji,j->ki", u**2, sig)
             kl = 0.5 * (np.sum(sig_t / lam, axis=1) - dd + np.sum(np.log(lam), axis=1) - np.sum(np.log(sig)))
             means.append(kl.mean() / dd)
-        ax.plot(ratios, means, "o", label=f"Monte Carlo, σ_i ∝ i^-{k:g}")
+        ax.plot(ratios, means, "o", label=f"Monte Carlo, σ_i ∝ i^-{k:g} (Tr Σ0 = d)")
     grid = np.geomspace(1.2, 40, 60)
     ax.plot(grid, [finite_n.expected_kl(dd, int(round(g * dd))) / dd for g in grid], "k-", label="exact (any Σ0)")
     ax.plot(grid, 1 / (4 * grid), "k--", label="d/(4N)")

@@ -22,7 +22,10 @@ D19 = Derivation(
 )
 
 D20 = Derivation(
-    id="D.20", title="KL term E ln det(C + ε) − ln det Σ0", paper_ref=PaperRef("D.20", "Appendix D.7"),
+    id="D.20", title="KL term E ln det(C + ε) − ln det Σ0",
+    paper_ref=PaperRef("D.20", "Appendix D.7",
+                       note="the paper's (D.20) most likely is a condition (\"when (D.20)\"); this log-determinant "
+                            "equivalent is our reconstruction of the KL term it conditions (docs/mathematics.md §F.5)"),
     statement={"logdet": logdet}, lhs={"logdet": sp.Symbol("E ln det(C + ε) − ln det Σ₀")}, variables=_VARS + [Variable(L, "Σ ln(1 + κ/σ_i)", sp.Interval(0, sp.oo))],
     assumptions=_ASSUME,
     checks=[

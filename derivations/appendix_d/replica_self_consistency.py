@@ -78,6 +78,7 @@ D11 = Derivation(
     assumptions=["known-mean Wishart C (N·C ~ W_d(N, Σ0))", "replica-symmetric saddle point", "d, N → ∞ at fixed α"],
     checks=[
         checks.numeric("mpmath {dps} digits vs Silverstein's equation", "mpmath", _d11_mp_compare,
+                       id="mpmath 50 digits vs Silverstein's equation",
                        reference=_silverstein_ref,
                        error_model="mpmath at ctx.dps digits (tolerance.precision); the reference solves D.12 "
                                    "directly for g, not via κ",

@@ -12,7 +12,9 @@ from ._second_order import (_ASSUME, _REGIME, _VARS, S1, S2, T1, D, N, _identiti
 
 D17 = Derivation(
     id="D.17", title="Second-order equivalents E Tr R², E Tr RΣ0R (and E Tr R)",
-    paper_ref=PaperRef("D.17", "Appendix D.5–D.6", note="with D.5; reconstructed in docs/mathematics.md §E"),
+    paper_ref=PaperRef("D.17", "Appendix D.5–D.6",
+                       note="the paper's (D.17) most likely defines the two matrix functions whose averages follow; "
+                            "these closed second-order forms are our reconstruction (docs/mathematics.md §E, §F.5)"),
     statement={"trR": trR, "trR2": trR2, "trRSR": trRSR},
     lhs={"trR": sp.Symbol("E Tr R"), "trR2": sp.Symbol("E Tr R²"), "trRSR": sp.Symbol("E Tr RΣ₀R")},
     variables=_VARS, assumptions=_ASSUME,

@@ -10,10 +10,16 @@ and, per eigen-direction of Σ0 (statement entries):
 Known mean; the estimated mean reduces to it (N → N − 1, Σ0 → Σ0 (N − 1)/N; library only).
 """
 
+from functools import partial
+
 import numpy as np
 import sympy as sp
+from array_api_compat import array_namespace
 from scipy.optimize import brentq
 from threadpoolctl import threadpool_limits
+
+from lindiff_verify.simulation.streaming import stream_dict
+from lindiff_verify.simulation.wishart import covariance_eigh
 
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.theory.real_gaussian import corrected_traces
@@ -92,29 +98,33 @@ def _mc_reference(ctx):
     plus the library's leading and corrected values (for the remainder estimate, which must not depend on the
     statement under test)."""
     sigv = _mc_spectrum()
-    draws = ctx.pick(quick=6000, full=40000)
-    rng = ctx.rng("wishart")
+    draws = ctx.paths(quick=6000, full=40000, what="dense Wishart draws per N")
     out = {}
     with threadpool_limits(limits=1):
         for n in MC_NS:
-            acc = {zv: [] for zv in MC_ZS}
-            done = 0
-            while done < draws:
-                k = min(1000, draws - done)
-                x = rng.standard_normal((k, n, MC_D)) * np.sqrt(sigv)
-                lam, u = np.linalg.eigh(np.swapaxes(x, 1, 2) @ x / n)
-                sig_t = np.einsum("kji,j->ki", u**2, sigv)
-                for zv in MC_ZS:
-                    rr = 1 / (lam + zv)
-                    acc[zv].append(np.stack([rr.sum(1), (sig_t * rr).sum(1)], 1) / MC_D)
-                done += k
+            mom = stream_dict(partial(_trace_draws, sigv, n, ctx.xp), ctx.batch_seeds(f"wishart N={n}", draws, 1000),
+                              map=ctx.map)
             for zv in MC_ZS:
-                v = np.concatenate(acc[zv])
+                m = [mom[(zv, k)] for k in ("trR", "trSigmaR")]
                 e = Equivalents.from_spectrum(zv, sigv, n)
                 corr = np.array(corrected_traces(zv, sigv, n)) / MC_D
                 lead = np.array([e.tr_R, e.tr_Sigma_R]) / MC_D
-                out[(n, zv)] = dict(mean=v.mean(0), se=v.std(0, ddof=1) / np.sqrt(v.shape[0]), kappa=float(e.kappa),
+                out[(n, zv)] = dict(mean=np.array([float(v.mean) for v in m]),
+                                    se=np.array([float(np.sqrt(v.var / v.n)) for v in m]), kappa=float(e.kappa),
                                     D=float(e.D), lead=lead, corr=corr)
+    return out
+
+
+def _trace_draws(sigv, n, xp, rng, k):
+    """(1/d) Tr R and (1/d) Tr Σ0 R (R = (C + z)⁻¹) per z of k dense known-mean draws (engine, namespace ``xp``)."""
+    lam, u = covariance_eigh(sigv, n, rng=rng, batch=k, xp=xp)
+    xp = array_namespace(lam)
+    sig_t = xp.sum(u**2 * xp.asarray(sigv)[None, :, None], axis=1)
+    out = {}
+    for zv in MC_ZS:
+        rr = 1 / (lam + zv)
+        out[(zv, "trR")] = xp.sum(rr, axis=1) / MC_D
+        out[(zv, "trSigmaR")] = xp.sum(sig_t * rr, axis=1) / MC_D
     return out
 
 

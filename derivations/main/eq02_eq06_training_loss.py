@@ -8,9 +8,13 @@ The loss is summed over the d output directions (not divided by d); one timestep
 """
 
 
+from functools import partial
+
 import numpy as np
 import sympy as sp
+from array_api_compat import array_namespace
 
+from lindiff_verify.simulation.streaming import normal_statistic, stream_moments
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.verification.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
 
@@ -76,22 +80,37 @@ def _mc_cases(ctx):
                     full=[(3, 4, 0.3, 0.0), (3, 4, 0.8, 0.5), (4, 6, 0.6, 0.2), (6, 10, 0.05, 1.0), (6, 3, 0.95, 0.1)])
 
 
+NOISE_BATCH = 1 << 16  # noise draws per batch (a batch is one task on a cluster)
+
+
+def _residual_sq(Wn, bn, x, a, s, e):
+    """‖ε − W(a x + s ε) − b‖² for each noise draw ε (the rows of ``e``), in ``e``'s array namespace."""
+    xp = array_namespace(e)
+    W_, b_, x_ = xp.asarray(Wn), xp.asarray(bn), xp.asarray(x)
+    r = e - (a * x_ + s * e) @ W_.T - b_
+    return xp.sum(r * r, axis=1)
+
+
+def _noise_average(ctx, name, n_noise, Wn, bn, x, ab):
+    """Streamed Monte Carlo average of the per-sample loss over ε ~ N(0, I) drawn with ctx.xp."""
+    stat = partial(_residual_sq, Wn, bn, x, float(np.sqrt(ab)), float(np.sqrt(1 - ab)))
+    return stream_moments(normal_statistic(stat, (x.size,), ctx.xp), ctx.batch_seeds(name, n_noise, NOISE_BATCH),
+                          map=ctx.map)
+
+
 def _mc_reference(ctx):
-    rng = ctx.rng("mc")
-    n_noise = ctx.pick(quick=20000, full=200000)
+    rng = ctx.rng("mc")  # the training sets, W and b of the cases
+    n_noise = ctx.paths(quick=20000, full=200000, what="noise draws per training sample")
     out = []
-    for dim, n_samp, ab, g in _mc_cases(ctx):
+    for i, (dim, n_samp, ab, g) in enumerate(_mc_cases(ctx)):
         x = rng.standard_normal((n_samp, dim)) * rng.uniform(0.5, 2.0, dim) + rng.uniform(-1.5, 1.5, dim)
         Wn = rng.standard_normal((dim, dim)) / np.sqrt(dim)  # arbitrary, non-symmetric
         bn = rng.standard_normal(dim) * 0.5
-        a, s = np.sqrt(ab), np.sqrt(1 - ab)
         per_sample_means, per_sample_vars = [], []
         for mu in range(n_samp):
-            e = rng.standard_normal((n_noise, dim))
-            r = e - (a * x[mu] + s * e) @ Wn.T - bn
-            sq = np.sum(r * r, axis=1)
-            per_sample_means.append(sq.mean())
-            per_sample_vars.append(sq.var(ddof=1) / n_noise)
+            sq = _noise_average(ctx, f"noise case {i} sample {mu}", n_noise, Wn, bn, x[mu], ab)
+            per_sample_means.append(float(sq.mean))
+            per_sample_vars.append(float(sq.var) / sq.n)
         mc = float(np.mean(per_sample_means)) + g * float(np.sum(Wn * Wn))
         se = float(np.sqrt(np.sum(per_sample_vars))) / n_samp  # stratified mean over the N samples
         mean = x.mean(axis=0)
@@ -178,17 +197,15 @@ def _algebra2(st):
 
 
 def _mc2_reference(ctx):
-    rng = ctx.rng("mc")
-    n_noise = ctx.pick(quick=40000, full=400000)
+    rng = ctx.rng("mc")  # x, W and b of the cases
+    n_noise = ctx.paths(quick=40000, full=400000, what="noise draws per case")
     out = []
-    for dim, ab in ctx.pick(quick=[(2, 0.3), (4, 0.8)], full=[(2, 0.3), (4, 0.8), (8, 0.05), (8, 0.97)]):
+    for i, (dim, ab) in enumerate(ctx.pick(quick=[(2, 0.3), (4, 0.8)], full=[(2, 0.3), (4, 0.8), (8, 0.05), (8, 0.97)])):
         x = rng.standard_normal(dim) + 1.0
         Wn = rng.standard_normal((dim, dim)) / np.sqrt(dim)
         bn = rng.standard_normal(dim)
-        e = rng.standard_normal((n_noise, dim))
-        r = e - (np.sqrt(ab) * x + np.sqrt(1 - ab) * e) @ Wn.T - bn
-        sq = np.sum(r * r, axis=1)
-        out.append(({"d": dim, "alphabar": ab}, Wn, bn, x, float(sq.mean()), float(sq.std(ddof=1) / np.sqrt(n_noise))))
+        sq = _noise_average(ctx, f"noise case {i}", n_noise, Wn, bn, x, ab)
+        out.append(({"d": dim, "alphabar": ab}, Wn, bn, x, float(sq.mean), float(np.sqrt(sq.var / sq.n))))
     return out
 
 

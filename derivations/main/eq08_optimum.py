@@ -5,9 +5,13 @@ For the paper's γ_t = c ᾱ_t: W_t* = (s_t/ᾱ_t)(C + z_t I)^{-1}, z_t = (1 −
 In the statement, ``W_t`` inside "b" stands for the statement's own "W" entry.
 """
 
+from functools import partial
+
 import numpy as np
 import sympy as sp
+from array_api_compat import array_namespace
 
+from lindiff_verify.model.backend import standard_normal, to_numpy
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.verification.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
 
@@ -99,25 +103,32 @@ def _equivalent_form(st):
 
 
 # -- Monte Carlo: least squares on explicitly sampled noise -------------------------------------------------
+def _ls_batch(x, ab, xp, item):
+    """Gram matrix ZᵀZ and cross term Zᵀε of one batch, Z = [a x + s ε, 1], ε ~ N(0, I) drawn in ``xp``."""
+    seq, n_rep = item
+    X0 = xp.asarray(np.repeat(x, n_rep, axis=0))
+    E = standard_normal(np.random.default_rng(seq), tuple(X0.shape), xp)
+    xp = array_namespace(E)
+    Z = xp.concat([ab**0.5 * X0 + (1 - ab) ** 0.5 * E, xp.ones((X0.shape[0], 1), dtype=E.dtype)], axis=1)
+    return to_numpy(Z.T @ Z), to_numpy(Z.T @ E)
+
+
 def _ls_reference(ctx):
     """Ridge least squares of ε on (x_t, 1) over explicit noise draws, bias-corrected by the delete-a-batch
     jackknife: the plain estimator's O(1/n) ratio bias is removed, leaving O(1/n²), and the jackknife gives its SE."""
-    rng = ctx.rng("ls")
-    n_rep = ctx.pick(quick=1500, full=15000)  # noise draws per training sample per batch
+    rng = ctx.rng("ls")  # the training sets
+    n_rep = ctx.paths(quick=1500, full=15000, what="noise draws per training sample per jackknife batch")
     n_batch = 20
     out = []
-    for dim, n_samp, ab, cc in ctx.pick(quick=[(3, 4, 0.3, 0.0), (3, 5, 0.7, 1.0)],
-                                        full=[(3, 4, 0.3, 0.0), (3, 5, 0.7, 1.0), (5, 3, 0.9, 0.5), (5, 20, 0.05, 0.2)]):
+    for i, (dim, n_samp, ab, cc) in enumerate(ctx.pick(
+            quick=[(3, 4, 0.3, 0.0), (3, 5, 0.7, 1.0)],
+            full=[(3, 4, 0.3, 0.0), (3, 5, 0.7, 1.0), (5, 3, 0.9, 0.5), (5, 20, 0.05, 0.2)])):
         x = rng.standard_normal((n_samp, dim)) * rng.uniform(0.5, 1.5, dim) + rng.uniform(-1, 1, dim)
         g = cc * ab
         P = np.diag([g] * dim + [0.0])
-        grams, cross = [], []
-        for _ in range(n_batch):
-            X0 = np.repeat(x, n_rep, axis=0)
-            E = rng.standard_normal(X0.shape)
-            Z = np.hstack([np.sqrt(ab) * X0 + np.sqrt(1 - ab) * E, np.ones((X0.shape[0], 1))])
-            grams.append(Z.T @ Z)
-            cross.append(Z.T @ E)
+        # one jackknife batch = n_rep noise draws per training sample, drawn in ctx.xp (one cluster task each)
+        parts = ctx.map(partial(_ls_batch, x, float(ab), ctx.xp), ctx.batch_seeds(f"noise case {i}", n_batch * n_rep, n_rep))
+        grams, cross = [p[0] for p in parts], [p[1] for p in parts]
         rows = n_rep * n_samp
 
         def ridge(G, H, n):  # ε ≈ W x_t + b minimising the mean squared error + γ‖W‖²

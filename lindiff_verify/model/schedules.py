@@ -16,7 +16,8 @@ import numpy as np
 from . import validate
 from .errors import InputError
 
-__all__ = ["NoiseSchedule", "linear", "constant", "cosine", "from_betas", "make_schedule", "SCHEDULES"]
+__all__ = ["NoiseSchedule", "linear", "merger_goldt", "constant", "cosine", "from_betas", "make_schedule", "SCHEDULES",
+           "PAPER_SCHEDULE"]
 
 
 @dataclass(frozen=True)
@@ -102,12 +103,26 @@ class NoiseSchedule:
 
 
 def linear(num_train_timesteps: int = 1000, beta_start: float = 1e-4, beta_end: float = 2e-2) -> NoiseSchedule:
-    """Linear DDPM schedule (Ho et al. 2020): β_t from ``beta_start`` to ``beta_end``."""
+    """Linear DDPM schedule (Ho et al. 2020): β_t from ``beta_start`` (t = 1) to ``beta_end`` (t = T).
+
+    Not the paper's schedule: that is :func:`merger_goldt` (β_max = 1e-2)."""
     T = validate.positive_int("num_train_timesteps", num_train_timesteps)
     validate.probability_open("beta_start", beta_start)
     validate.probability_open("beta_end", beta_end)
     betas = np.linspace(beta_start, beta_end, T, dtype=np.float64)
     return NoiseSchedule(betas, "linear", {"num_train_timesteps": T, "beta_start": beta_start, "beta_end": beta_end})
+
+
+def merger_goldt(num_train_timesteps: int = 1000) -> NoiseSchedule:
+    r"""The authors' schedule (Merger & Goldt, docs/mathematics.md §F.1): β_t = 1e-4 + (1e-2 − 1e-4)·t/T, t = 1..T.
+
+    β_max = 1e-2 (half of Ho et al.'s 2e-2), so ᾱ_T ≈ 6.3e-3 at T = 1000 (Ho et al.: 4.0e-5) and ᾱ_50 ≈ 0.9825.
+    Note β_1 = 1e-4 + 9.9e-3/T (the formula is evaluated at t = 1, not at t = 0 as ``linear`` does).
+    """
+    T = validate.positive_int("num_train_timesteps", num_train_timesteps)
+    t = np.arange(1, T + 1, dtype=np.float64)
+    betas = 1e-4 + (1e-2 - 1e-4) * t / T
+    return NoiseSchedule(betas, "merger_goldt", {"num_train_timesteps": T})
 
 
 def constant(beta: float = 1e-2, num_train_timesteps: int = 1000) -> NoiseSchedule:
@@ -133,10 +148,13 @@ def from_betas(betas, name: str = "custom") -> NoiseSchedule:
     return NoiseSchedule(np.asarray(betas, dtype=np.float64), name, {"num_train_timesteps": int(np.size(betas))})
 
 
-SCHEDULES = {"linear": linear, "constant": constant, "cosine": cosine}
+SCHEDULES = {"linear": linear, "merger_goldt": merger_goldt, "constant": constant, "cosine": cosine}
+
+#: The name of the schedule every number labelled "the paper's" uses (docs/mathematics.md §F.1).
+PAPER_SCHEDULE = "merger_goldt"
 
 
 def make_schedule(name: str = "linear", **kwargs) -> NoiseSchedule:
-    """Build a schedule by name: ``linear``, ``constant`` or ``cosine``."""
+    """Build a schedule by name: ``linear`` (Ho et al.), ``merger_goldt`` (the paper's), ``constant`` or ``cosine``."""
     validate.choice("schedule", name, tuple(SCHEDULES))
     return SCHEDULES[name](**kwargs)

@@ -17,6 +17,8 @@ from .errors import InputError
 __all__ = [
     "white",
     "power_law",
+    "POWER_LAW_NORMALISATIONS",
+    "REAL_DATA_SUBSTITUTES",
     "two_point",
     "spiked",
     "from_file",
@@ -44,13 +46,29 @@ def white(d: int, scale: float = 1.0) -> np.ndarray:
     return _finish("spectrum", np.full(d, scale))
 
 
-def power_law(d: int, k: float, scale: float = 1.0) -> np.ndarray:
-    """σ_i = scale · i^(−k), i = 1..d (k ≥ 0; natural images have k ≈ 1–2)."""
+#: Normalisations of :func:`power_law`: the paper's trace constraint, or the top eigenvalue fixed.
+POWER_LAW_NORMALISATIONS = ("trace", "top")
+
+
+def power_law(d: int, k: float, scale: float = 1.0, normalise: str = "top") -> np.ndarray:
+    r"""σ_i ∝ i^(−k), i = 1..d (k ≥ 0; natural images have k ≈ 1–2), normalised by ``normalise``:
+
+    * ``"trace"`` — Tr Σ0 = scale·d, the paper's convention (docs/mathematics.md §F.2): σ_i = scale·d·i^(−k)/Σ_j j^(−k);
+    * ``"top"`` — σ_1 = scale: σ_i = scale·i^(−k) (Tr Σ0 = O(1) for k > 1).
+
+    The default is ``"top"``: it is what every caller written before the paper's convention was known relies on,
+    so a changed default would silently change their numbers; a result labelled as the paper's passes
+    ``normalise="trace"`` explicitly. At k = 0 both give :func:`white` (scale).
+    """
     d = validate.positive_int("d", d)
     k = validate.nonnegative("k", k)
     scale = validate.positive("scale", scale)
+    validate.choice("normalise", normalise, POWER_LAW_NORMALISATIONS)
     i = np.arange(1, d + 1, dtype=np.float64)
-    return _finish("spectrum", scale * i ** (-k))
+    shape = i ** (-k)
+    if normalise == "trace":
+        shape = shape * (d / shape.sum())
+    return _finish("spectrum", scale * shape)
 
 
 def two_point(d: int, low: float, high: float, fraction_high: float) -> np.ndarray:
@@ -109,7 +127,10 @@ def covariance_spectrum(x, *, rel_tol: float = 1e-12) -> np.ndarray:
 
 
 def digits_spectrum() -> np.ndarray:
-    """Pixel-covariance eigenvalues of scikit-learn's 8×8 digits (d = 64, 1797 images, pixels 0..16)."""
+    """Pixel-covariance eigenvalues of scikit-learn's 8×8 digits (d = 64, 1797 images, pixels 0..16).
+
+    A *substitute* for the paper's MNIST (28×28, d = 784), which is not available offline (see
+    :data:`REAL_DATA_SUBSTITUTES`)."""
     from sklearn.datasets import load_digits
 
     return covariance_spectrum(load_digits().data.astype(np.float64))
@@ -117,7 +138,8 @@ def digits_spectrum() -> np.ndarray:
 
 def image_patch_spectrum(patch: int = 8, n_patches: int = 20000, seed: int = 0) -> np.ndarray:
     """Covariance eigenvalues of random grayscale ``patch``×``patch`` patches (pixels in [0, 1]) of
-    scikit-learn's two sample images (d = patch², patch ≤ 32)."""
+    scikit-learn's two sample images (d = patch², patch ≤ 32). A *substitute* for the paper's CelebA
+    (see :data:`REAL_DATA_SUBSTITUTES`)."""
     from sklearn.datasets import load_sample_images
 
     patch = validate.positive_int("patch", patch)
@@ -152,7 +174,7 @@ def cifar10_spectrum_path() -> Path | None:
 
 def cifar10_spectrum(path=None) -> np.ndarray:
     """The 3072 pixel-covariance eigenvalues of CIFAR-10 (external file, not shipped; see
-    :func:`cifar10_spectrum_path`). Float32 rounding negatives down to −1e-6·σ_max are set to 0."""
+    :func:`cifar10_spectrum_path`). A *substitute* for the paper's CelebA (natural images, colour). Float32 rounding negatives down to −1e-6·σ_max are set to 0."""
     p = Path(path) if path is not None else cifar10_spectrum_path()
     if p is None:
         raise InputError("path", "no CIFAR-10 spectrum file found",
@@ -162,6 +184,14 @@ def cifar10_spectrum(path=None) -> np.ndarray:
     raw = validate.finite_array("spectrum", np.load(p, allow_pickle=False) if p.suffix == ".npy" else np.loadtxt(p))
     return from_file(p, negative_tol=1e-6 * max(float(np.max(raw)), 0.0))
 
+
+#: Spectra that stand in for the paper's data sets (CelebA, MNIST are not available offline): name → what
+#: it substitutes. Every figure or number built from one says "substitute for …".
+REAL_DATA_SUBSTITUTES = {
+    "digits": "substitute for MNIST (scikit-learn 8×8 digits, d = 64)",
+    "image_patches": "substitute for CelebA (grayscale 8×8 patches of scikit-learn's sample images, d = 64)",
+    "cifar10": "substitute for CelebA (CIFAR-10 pixel covariance, d = 3072)",
+}
 
 SPECTRA = {
     "white": white,

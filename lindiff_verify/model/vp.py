@@ -20,7 +20,8 @@ from . import validate
 from .errors import InputError
 from .schedules import NoiseSchedule
 
-__all__ = ["VPSchedule", "TimeGrid", "discrete_grid", "vp_grid", "make_grid"]
+__all__ = ["VPSchedule", "TimeGrid", "discrete_grid", "vp_grid", "make_grid", "discretise_vp", "DISCRETISATIONS",
+           "BETA_CONVENTIONS"]
 
 
 @dataclass(frozen=True)
@@ -106,3 +107,50 @@ def make_grid(schedule, *, num_steps: int | None = None, t_stop=0) -> TimeGrid:
                 raise InputError("num_steps", f"is {n}", f"None or T = {schedule.num_train_timesteps} for a discrete schedule")
         return discrete_grid(schedule, t_stop)
     raise InputError("schedule", f"is {type(schedule).__name__}", "a NoiseSchedule, VPSchedule or TimeGrid")
+
+
+# ---- Discretising a continuous VP schedule into DDPM steps (docs/fidelity.md "Discretisation") ------------------
+#: How β_k of the k-th DDPM step is read off the continuous schedule, by name.
+DISCRETISATIONS = ("alphabar_ratio", "rate")
+#: How the continuous β(t) is written: Song et al.'s dx = −½β x dt + √β dw (ᾱ(t) = exp(−∫β)), or the halved
+#: convention dx = −β x dt + √(2β) dw (ᾱ(t) = exp(−2∫β), e.g. Pierret & Galerne, ICML 2025).
+BETA_CONVENTIONS = ("song", "halved")
+
+
+def discretise_vp(vp: VPSchedule, num_steps: int, *, method: str = "alphabar_ratio", convention: str = "song",
+                  t_stop: float = 0.0) -> NoiseSchedule:
+    r"""The DDPM schedule β_1..β_K of a continuous VP schedule on the uniform grid t_k = t_stop + k·Δt.
+
+    ``num_steps`` = K is the number of *steps*; the grid has K + 1 points t_0 = t_stop < … < t_K = 1 and
+    Δt = (1 − t_stop)/K. ``vp.beta`` is read in ``convention`` ("song": ᾱ(t) = exp(−∫β); "halved":
+    ᾱ(t) = exp(−2∫β), so the same numbers mean a process twice as fast). ``method``:
+
+    * ``"alphabar_ratio"`` — β_k = 1 − ᾱ(t_k)/ᾱ(t_{k−1}): the discrete ᾱ_k equals ᾱ(t_k)/ᾱ(t_0) exactly;
+    * ``"rate"`` — β_k = Δt·β_song(t_k), i.e. β_k = 2Δt·β(t_k) in the halved convention (Pierret & Galerne);
+      ᾱ_k matches ᾱ(t_k) only to O(Δt).
+
+    Returns a :class:`~lindiff_verify.model.schedules.NoiseSchedule` whose step k is grid step k.
+    """
+    if not isinstance(vp, VPSchedule):
+        raise InputError("vp", f"is {type(vp).__name__}", "a VPSchedule")
+    K = validate.positive_int("num_steps", num_steps)
+    validate.choice("method", method, DISCRETISATIONS)
+    validate.choice("convention", convention, BETA_CONVENTIONS)
+    t_stop = validate.nonnegative("t_stop", t_stop)
+    if not t_stop < vp.T:
+        raise InputError("t_stop", f"is {t_stop!r}", "a stopping time in [0, 1)")
+    factor = 1.0 if convention == "song" else 2.0  # β_song(t) = factor · vp.beta(t)
+    t = np.linspace(t_stop, vp.T, K + 1)
+    if method == "alphabar_ratio":
+        log_ab = factor * vp.log_alphabar(t)
+        betas = -np.expm1(np.diff(log_ab))
+    else:
+        betas = (t[1] - t[0]) * factor * vp.beta(t[1:])
+    if np.any(betas >= 1.0):
+        raise InputError("num_steps", f"is {K}", f"large enough that every β_k < 1 (max β_k = {betas.max():.3g})")
+    from .schedules import from_betas
+
+    sch = from_betas(betas, name=f"vp[{method},{convention}]")
+    object.__setattr__(sch, "params", {"num_train_timesteps": K, "beta_min": vp.beta_min, "beta_max": vp.beta_max,
+                                       "method": method, "convention": convention, "t_stop": t_stop})
+    return sch

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..verification.context import FIDELITIES, Context
 from ..model.errors import InputError
+from ..verification.execution import Engine, TaskFailed, resolve_scheduler
 from ..verification.registry import Derivation, Registry, discover
 from ..verification.limits import TimeLimitExceeded, time_limit
 from ..verification.record import AgreementRecord, jsonable
@@ -139,11 +140,14 @@ def _load_error_record(err: dict) -> dict:
 
 def collect(ids: Sequence[str] | None = None, *, seed: int = 0, fidelity: str = "quick", backend: str = "numpy",
             derivation_paths: Sequence[str | os.PathLike] = (), jobs: int | None = None, progress: bool = True,
-            figures: bool = True, include_builtin: bool = True, timeout: float | None = None) -> ReportData:
-    """Run the selected derivations (all when ``ids`` is empty) and render their figures."""
+            figures: bool = True, include_builtin: bool = True, timeout: float | None = None,
+            scheduler: str | None = None) -> ReportData:
+    """Run the selected derivations (all when ``ids`` is empty) and render their figures.
+    ``scheduler`` (or $LINDIFF_VERIFY_SCHEDULER): run each derivation as a task on that Dask cluster."""
     ctx = Context(seed=seed, fidelity=fidelity, backend=backend)  # validates seed, fidelity, backend names
     if backend != "numpy":
         ctx.xp  # noqa: B018 — raises InputError now if the backend cannot be used here
+    scheduler = resolve_scheduler(scheduler)
     if jobs is None:
         jobs = (os.cpu_count() or 1) if fidelity == "full" else 1
     if not isinstance(jobs, int) or jobs < 1:
@@ -170,8 +174,24 @@ def collect(ids: Sequence[str] | None = None, *, seed: int = 0, fidelity: str = 
                dynamic_ncols=True)
     t0 = time.perf_counter()
     results: dict[str, tuple[dict, dict]] = {}
+    execution = None  # where it ran, recorded for a cluster run (a local run records ``jobs``)
     try:
-        if jobs == 1:
+        if scheduler:
+            engine = Engine("dask", scheduler=scheduler)
+            try:
+                args = [(d.id, paths, include_builtin, seed, fidelity, backend, figures, timeout) for d in selected]
+                for i, out in engine.imap(_worker, args):
+                    d = selected[i]
+                    if isinstance(out, TaskFailed):  # a worker died repeatedly: an error card, never a gap
+                        rec = {**error_record(d, RuntimeError(out.error)), "figures": []}
+                        out = (d.id, rec, {"display": [], "statement": [], "variables": [], "figure_uris": []})
+                    results[d.id] = out[1:]
+                    bar.set_postfix_str(d.id)
+                    bar.update()
+                execution = engine.describe()
+            finally:
+                engine.close()
+        elif jobs == 1:
             for d in selected:
                 bar.set_postfix_str(d.id)
                 results[d.id] = _one(d, seed, fidelity, backend, figures, timeout)
@@ -200,6 +220,8 @@ def collect(ids: Sequence[str] | None = None, *, seed: int = 0, fidelity: str = 
                  "generated": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
                  "derivation_paths": list(paths), "include_builtin": include_builtin,
                  "load_errors": [{"file": e["file"], "error": e["error"]} for e in load_errors]})
+    if execution:
+        prov["execution"] = execution
     record = {"schema": SCHEMA, "provenance": prov, "derivations": records, "summary": summary}
     return ReportData(jsonable(record), views)
 
@@ -213,7 +235,7 @@ write_atomic = write_text_atomic
 def build_report(ids: Sequence[str] | None = None, out: str | os.PathLike = "reports", *, seed: int = 0,
                  fidelity: str = "quick", backend: str = "numpy", derivation_paths: Sequence[str | os.PathLike] = (),
                  jobs: int | None = None, progress: bool = True, figures: bool = True,
-                 include_builtin: bool = True, timeout: float | None = None) -> dict:
+                 include_builtin: bool = True, timeout: float | None = None, scheduler: str | None = None) -> dict:
     """Run, render and write ``out/index.html`` and ``out/agreement.json``; returns the agreement record."""
     if fidelity not in FIDELITIES:
         raise InputError("fidelity", f"is {fidelity!r}", ", ".join(FIDELITIES))
@@ -221,7 +243,8 @@ def build_report(ids: Sequence[str] | None = None, out: str | os.PathLike = "rep
     if out.exists() and not out.is_dir():
         raise InputError("out", f"{str(out)!r} is a file", "a folder (created if missing)")
     data = collect(ids, seed=seed, fidelity=fidelity, backend=backend, derivation_paths=derivation_paths,
-                   jobs=jobs, progress=progress, figures=figures, include_builtin=include_builtin, timeout=timeout)
+                   jobs=jobs, progress=progress, figures=figures, include_builtin=include_builtin, timeout=timeout,
+                   scheduler=scheduler)
     from .render import render_html
 
     page = render_html(data)  # everything is rendered before anything is written

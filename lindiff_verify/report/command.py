@@ -24,26 +24,29 @@ __all__ = ["report"]
 @click.option("--fidelity", type=click.Choice(["quick", "full"]), default="quick", show_default=True,
               help="quick: small sizes, 30 digits; full: larger sizes, 50 digits, parallel across derivations.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random stream.")
-@click.option("--backend", type=click.Choice(["numpy", "cupy"]), default="numpy", show_default=True,
-              help="Array backend for array code (cupy needs a CUDA GPU).")
+@click.option("--backend", type=click.Choice(["numpy", "cupy", "array-api-strict"]), default="numpy", show_default=True,
+              help="Array backend of the Monte Carlo (cupy needs a CUDA GPU; array-api-strict is a CPU check of genericity).")
 @click.option("--derivations", "derivation_paths", multiple=True, type=click.Path(),
               help="Extra derivation folder or .py file (repeatable), besides the built-in ones.")
 @click.option("--builtin/--no-builtin", "include_builtin", default=True, show_default=True,
               help="Include the built-in derivations (--no-builtin: only those under --derivations).")
 @click.option("--jobs", type=int, default=None,
               help="Parallel workers across derivations [default: 1 for quick, all CPUs for full].")
+@click.option("--scheduler", type=str, default=None, metavar="ADDRESS",
+              help="Run each derivation as a task on this Dask scheduler [default: $LINDIFF_VERIFY_SCHEDULER, else locally].")
 @click.option("--timeout", type=float, default=None,
               help="Seconds one derivation (and each figure) may run before it is recorded as an error [default: no limit].")
 @click.option("--figures/--no-figures", default=True, show_default=True, help="Render derivations' figures.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
-def report(ids, out, fidelity, seed, backend, derivation_paths, include_builtin, jobs, timeout, figures, progress):
+def report(ids, out, fidelity, seed, backend, derivation_paths, include_builtin, jobs, scheduler, timeout, figures, progress):
     """Run the derivations IDS (all when none are given) and write an HTML report with its JSON twin."""
     from .build import HTML_NAME, JSON_NAME, build_report, exit_status
 
     try:
         record = build_report(ids, out, seed=seed, fidelity=fidelity, backend=backend,
                               derivation_paths=derivation_paths, jobs=jobs, progress=progress, figures=figures,
-                              include_builtin=include_builtin, timeout=timeout)
+                              include_builtin=include_builtin, timeout=timeout,
+                              scheduler=scheduler)
     except InputError as exc:
         click.echo(f"lindiff-verify report: {exc}", err=True)
         sys.exit(2)

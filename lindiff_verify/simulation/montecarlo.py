@@ -4,7 +4,9 @@ r"""Monte Carlo engine: many sampler trajectories at once, streamed in batches w
   (``xp`` argument or the arrays passed); only array-API functions are used inside the loop.
 * Reproducible and independent across batches: one ``numpy.random.SeedSequence`` is spawned once per batch.
 * Memory bounded: at most ``batch_size`` trajectories live at a time; moments are merged with Chan et al.'s
-  parallel update of (count, mean, M2) — running mean and (co)variance, never the samples.
+  parallel update of (count, mean, M2) (:class:`~lindiff_verify.simulation.moments.RunningMoments`), never the samples.
+* Steps: each sampler record's ``mc_step`` (:mod:`lindiff_verify.theory.samplers`), the sampler's definition
+  applied to any denoiser: independent of the exact-law recursion it is checked against.
 * Denoisers: :func:`eigen_denoiser` (samplers module, per eigen-direction of C) or :class:`MatrixDenoiser`
   (the optimal affine denoiser of eq.8 in the ORIGINAL basis, W_t = U diag(s/v) Uᵀ, b_t = −a_t W_t m).
 """
@@ -17,50 +19,13 @@ import numpy as np
 from array_api_compat import array_namespace
 
 from ..model import validate
-from ..model.backend import to_numpy
+from ..model.backend import noise_source
 from ..model.errors import InputError
-from ..theory.samplers import STOCHASTIC, sampler_step
 from ..model.vp import TimeGrid, make_grid
+from ..theory.samplers import get_sampler
+from .moments import RunningMoments
 
-__all__ = ["RunningMoments", "MatrixDenoiser", "MCResult", "sample_batch", "monte_carlo_moments", "normal", "noise_source"]
-
-
-class RunningMoments:
-    """Running mean and covariance (diagonal, or full with ``full=True``) merged batch by batch (Chan et al.)."""
-
-    def __init__(self, full: bool = False):
-        self.full = full
-        self.n = 0
-        self.mean = None
-        self.m2 = None
-
-    def update(self, x):
-        xp = array_namespace(x)
-        nb = int(x.shape[0])
-        if nb == 0:
-            return self
-        mb = xp.mean(x, axis=0)
-        xc = x - mb
-        m2b = (xc.T @ xc) if self.full else xp.sum(xc * xc, axis=0)
-        mb, m2b = to_numpy(mb).astype(np.float64), to_numpy(m2b).astype(np.float64)
-        if self.n == 0:
-            self.n, self.mean, self.m2 = nb, mb, m2b
-            return self
-        n = self.n + nb
-        delta = mb - self.mean
-        self.mean = self.mean + delta * (nb / n)
-        corr = np.outer(delta, delta) if self.full else delta * delta
-        self.m2 = self.m2 + m2b + corr * (self.n * nb / n)
-        self.n = n
-        return self
-
-    @property
-    def cov(self):
-        return self.m2 / (self.n - 1)
-
-    @property
-    def var(self):
-        return np.diag(self.cov) if self.full else self.cov
+__all__ = ["RunningMoments", "MatrixDenoiser", "MCResult", "sample_batch", "monte_carlo_moments"]
 
 
 class MatrixDenoiser:
@@ -96,41 +61,17 @@ class MatrixDenoiser:
         return y @ self.U.T
 
 
-def _is_cupy(xp) -> bool:
-    return "cupy" in getattr(xp, "__name__", "")
-
-
-def _is_numpy(xp) -> bool:
-    return xp is np or getattr(xp, "__name__", "") == "array_api_compat.numpy"
-
-
-def normal(rng, shape, xp):
-    """Standard normal draws of ``shape`` in namespace ``xp`` from a NumPy Generator ``rng``."""
-    return noise_source(rng, xp)(shape)
-
-
-def noise_source(rng, xp):
-    """shape -> standard normal array in ``xp``: NumPy draws from ``rng`` (converted for other CPU namespaces);
-    on CuPy a device generator seeded once from ``rng``."""
-    if _is_cupy(xp):
-        import cupy
-
-        g = cupy.random.default_rng(int(rng.integers(2**63)))
-        return lambda shape: g.standard_normal(shape, dtype=cupy.float64)
-    if _is_numpy(xp):
-        return rng.standard_normal
-    return lambda shape: xp.asarray(rng.standard_normal(shape))
-
-
 def sample_batch(sampler: str, grid: TimeGrid, denoiser, x_T, rng):
     """Run all steps of ``sampler`` on the batch ``x_T`` (shape (n, d)); returns x at the grid's first point.
-    Noise comes from ``rng`` (a NumPy Generator; on CuPy a device generator seeded from it)."""
-    step_fn = sampler_step(sampler)
+
+    Each step is the record's ``mc_step`` (the sampler's definition, applied with ``denoiser``; it shares no code
+    with the exact law). Noise comes from ``rng`` (a NumPy Generator; on CuPy a device generator seeded from it)."""
+    rec = get_sampler(sampler)
     xp = array_namespace(x_T)
-    draw = noise_source(rng, xp) if sampler in STOCHASTIC else None
+    draw = noise_source(rng, xp) if rec.stochastic else None
     x = x_T
     for k in range(grid.num_steps, 0, -1):
-        x = step_fn(grid, k, x, denoiser, None if draw is None else draw(tuple(x.shape)))
+        x = rec.mc_step(grid, k, x, denoiser, None if draw is None else draw(tuple(x.shape)))
     return x
 
 
@@ -173,7 +114,7 @@ def monte_carlo_moments(sampler: str, schedule, denoiser, d: int, n_paths: int, 
     (for the start draw and the step noise), so results do not depend on anything but (seed, batch_size).
     ``denoiser(x, k)``: the ε-prediction (eigen or matrix). ``xp``: array namespace (NumPy by default).
     """
-    sampler_step(sampler)
+    get_sampler(sampler)
     d = validate.positive_int("d", d)
     n_paths = validate.positive_int("n_paths", n_paths, minimum=2)
     batch_size = validate.positive_int("batch_size", batch_size)

@@ -13,6 +13,9 @@ Paths:
   ``"tridiagonal"`` (Dumitriu–Edelman β = 1 Laguerre model: a bidiagonal matrix of O(d) chi variables,
   then a tridiagonal eigensolve), ``"bartlett"`` (W = L Lᵀ, L lower triangular with chi diagonal and
   Gaussian below: O(d²) random numbers, no O(N d²) product), ``"dense"`` (X ~ N(0, I), C = XᵀX/N).
+* :func:`white_wishart_resolvent_statistics` — Σ0 = I, no eigenvalues: Tr (C + z)^{-1}, Tr (C + z)^{-2} and
+  ln det(C + z) for many z from the tridiagonal draw in O(d) per z (:func:`tridiagonal_resolvent_statistics`,
+  the LDLᵀ / continued-fraction recursion and its z-derivatives), vectorised over draws and z.
 * :func:`spectral_statistics` — streams draws in batches (bounded memory) into :class:`RunningMoments`.
 
 Random numbers come from a NumPy ``Generator`` (``ctx.rng(name)``); arrays are returned in the
@@ -22,14 +25,15 @@ namespace ``xp`` (NumPy by default, CuPy draws on the device from a generator se
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
-from array_api_compat import array_namespace, is_cupy_namespace, is_numpy_namespace
+from array_api_compat import array_namespace, is_numpy_namespace
 
 from ..model import validate
-from ..model.backend import to_numpy
+from ..model.backend import standard_normal, to_numpy
 from ..model.errors import InputError
+from .moments import RunningMoments
 
 __all__ = [
     "METHODS",
@@ -39,6 +43,9 @@ __all__ = [
     "covariance_eigh",
     "white_wishart_eigenvalues",
     "laguerre_tridiagonal",
+    "ResolventStatistics",
+    "tridiagonal_resolvent_statistics",
+    "white_wishart_resolvent_statistics",
     "RunningMoments",
     "iter_batches",
     "spectral_statistics",
@@ -83,17 +90,6 @@ def degrees_of_freedom(n_samples: int, estimated_mean: bool) -> int:
     return n - 1 if estimated_mean else n
 
 
-def _standard_normal(rng, shape, xp):
-    """Standard normal array of ``shape`` in namespace ``xp`` (drawn on the device for CuPy)."""
-    if is_cupy_namespace(xp):
-        import cupy
-
-        dev = cupy.random.default_rng(int(rng.integers(2**63)))
-        return dev.standard_normal(shape, dtype=cupy.float64)
-    z = rng.standard_normal(shape)
-    return z if is_numpy_namespace(xp) else xp.asarray(z)
-
-
 def _to_xp(x: np.ndarray, xp):
     return x if is_numpy_namespace(xp) else xp.asarray(x)
 
@@ -119,7 +115,7 @@ def sample_covariance(spectrum, n_samples, *, rng, batch=1, estimated_mean=False
         rot = validate.finite_array("rotation", rotation, shape=(d, d))
         if not np.allclose(rot @ rot.T, np.eye(d), atol=1e-8 * d):
             raise InputError("rotation", "is not orthogonal (O Oᵀ ≠ I)", "an orthogonal d × d matrix")
-    g = _standard_normal(rng, (b, n, d), xp)
+    g = standard_normal(rng, (b, n, d), xp)
     x = g * _to_xp(np.sqrt(sig), xp)
     if rotation is not None:
         x = x @ _to_xp(rot.T, xp)  # rows x^μ = O diag(√σ) g^μ
@@ -232,40 +228,100 @@ def white_wishart_eigenvalues(d, n_samples, *, rng, batch=1, method="tridiagonal
 
 
 # ----------------------------------------------------------------------------------------------------
-# streaming moments of spectral statistics
+# linear spectral statistics of tridiagonal matrices in O(d) per z (no eigenvalues)
 # ----------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class RunningMoments:
-    """Running mean and variance of a scalar statistic (Chan et al. batched merge; float64, host)."""
+@dataclass(frozen=True)
+class ResolventStatistics:
+    """Per draw and shift z (arrays of shape (batch, len(z))): Tr (M + z)^{-1}, Tr (M + z)^{-2}, ln det(M + z)."""
 
-    count: int = 0
-    mean: float = 0.0
-    m2: float = 0.0
+    trace_inv: object
+    trace_inv2: object
+    logdet: object
 
-    def update(self, values) -> "RunningMoments":
-        v = np.asarray(values, dtype=float).ravel()
-        if v.size == 0:
-            return self
-        nb, mb = v.size, float(v.mean())
-        m2b = float(((v - mb) ** 2).sum())
-        n = self.count + nb
-        delta = mb - self.mean
-        self.mean += delta * nb / n
-        self.m2 += m2b + delta**2 * self.count * nb / n
-        self.count = n
-        return self
 
-    @property
-    def var(self) -> float:
-        """Unbiased sample variance."""
-        return self.m2 / (self.count - 1) if self.count > 1 else float("nan")
+def _shifts(z, *, allow_zero: bool):
+    zz = validate.finite_array("z", z)
+    zz = zz.reshape(-1)
+    if zz.size == 0:
+        raise InputError("z", "is empty", "one or more shifts z >= 0")
+    if np.any(zz < 0) or (not allow_zero and np.any(zz == 0)):
+        bad = float(zz[(zz < 0) | ((zz == 0) & (not allow_zero))][0])
+        allowed = "z >= 0" if allow_zero else "z > 0 (the matrix is singular: fewer samples than dimensions)"
+        raise InputError("z", f"contains {bad!r}", allowed)
+    return zz
 
-    @property
-    def se(self) -> float:
-        """Standard error of the mean."""
-        return float(np.sqrt(self.var / self.count)) if self.count > 1 else float("nan")
+
+def tridiagonal_resolvent_statistics(diag, off, z) -> ResolventStatistics:
+    r"""Tr (T + z)^{-1}, Tr (T + z)^{-2} and ln det(T + z) of symmetric tridiagonal T in O(m) per draw and z.
+
+    ``diag`` (batch, m) and ``off`` (batch, m − 1) in any array namespace; ``z`` (nz,) shifts with T + z positive
+    definite (T positive semi-definite and z > 0, or T positive definite). The LDLᵀ pivots of T + z obey the
+    continued fraction (Sturm recursion) D_1 = a_1 + z, D_i = a_i + z − b_{i−1}²/D_{i−1}, so that
+    ln det = Σ ln D_i; their z-derivatives D_i' = 1 + u_i D_{i−1}', D_i'' = u_i (D_{i−1}'' − 2 D_{i−1}'²/D_{i−1})
+    (u_i = b_{i−1}²/D_{i−1}²) give Tr (T + z)^{-1} = d ln det/dz = Σ D_i'/D_i and
+    Tr (T + z)^{-2} = −d² ln det/dz² = Σ [(D_i'/D_i)² − D_i''/D_i]. For a positive definite T + z every pivot
+    lies in [λ_min, λ_max] of T + z, D' ≥ 1 and D'' ≤ 0: all sums are of positive terms (no cancellation).
+    The loop over i is vectorised over draws × z (3 recursions of 2 array operations each).
+    """
+    xp = array_namespace(diag)
+    zz = xp.asarray(_shifts(z, allow_zero=True), dtype=xp.float64)
+    if diag.ndim != 2 or off.ndim != 2 or off.shape[0] != diag.shape[0] or off.shape[1] != max(diag.shape[1] - 1, 0):
+        raise InputError("off", f"has shape {tuple(off.shape)} for diag of shape {tuple(diag.shape)}",
+                         "diag (batch, m) and off (batch, m − 1)")
+    m = int(diag.shape[1])
+    az = xp.permute_dims(diag, (1, 0))[:, :, None] + zz[None, None, :]  # (m, batch, nz), rows contiguous
+    b2 = xp.permute_dims(off * off, (1, 0))[:, :, None]  # (m − 1, batch, 1)
+    piv = [az[0, ...]]
+    for i in range(1, m):
+        piv.append(az[i, ...] - b2[i - 1, ...] / piv[-1])
+    D = xp.stack(piv)
+    q = 1.0 / D
+    u = b2 * (q[:-1, ...] * q[:-1, ...])  # u_i = b_{i−1}²/D_{i−1}², i = 1..m−1
+    d1 = [xp.ones_like(D[0, ...])]
+    d2 = [xp.zeros_like(D[0, ...])]
+    for i in range(1, m):
+        prev1 = d1[-1]
+        d1.append(1.0 + u[i - 1, ...] * prev1)
+        d2.append(u[i - 1, ...] * (d2[-1] - 2.0 * (prev1 * prev1) * q[i - 1, ...]))
+    r1 = xp.stack(d1) * q
+    tr1 = xp.sum(r1, axis=0)
+    tr2 = xp.sum(r1 * r1 - xp.stack(d2) * q, axis=0)
+    return ResolventStatistics(tr1, tr2, xp.sum(xp.log(D), axis=0))
+
+
+def white_wishart_resolvent_statistics(d, n_samples, z, *, rng, batch=1, estimated_mean=False,
+                                       xp=None) -> ResolventStatistics:
+    r"""Tr (C + z)^{-1}, Tr (C + z)^{-2}, ln det(C + z) per draw of a white Wishart C (Σ0 = I), in O(d) per z.
+
+    The draw is the Dumitriu–Edelman tridiagonal of :func:`laguerre_tridiagonal` (the same random numbers as
+    ``white_wishart_eigenvalues(..., method="tridiagonal")`` with the same ``rng``); with n = N, k = min(d, dof)
+    nonzero eigenvalues: C + z has the spectrum of (T + N z)/N plus d − k eigenvalues z, so
+    Tr (C + z)^{-1} = N Tr (T + N z)^{-1} + (d − k)/z, Tr (C + z)^{-2} = N² Tr (T + N z)^{-2} + (d − k)/z²,
+    ln det(C + z) = ln det(T + N z) − k ln N + (d − k) ln z. Arrays of shape (batch, len(z)) in ``xp``
+    (NumPy by default). z = 0 is allowed when C is invertible (dof ≥ d).
+    """
+    d = validate.positive_int("d", d)
+    dof = degrees_of_freedom(n_samples, estimated_mean)
+    n = int(n_samples)
+    _check_rng(rng)
+    b = _check_batch(batch)
+    xp = _namespace(xp)
+    k, p = min(d, dof), max(d, dof)
+    zz = _shifts(z, allow_zero=k == d)
+    diag, off = laguerre_tridiagonal(k, p, rng=rng, batch=b)
+    st = tridiagonal_resolvent_statistics(_to_xp(diag, xp), _to_xp(off, xp), _to_xp(n * zz, xp))
+    tr1, tr2, ld = st.trace_inv * n, st.trace_inv2 * (n * n), st.logdet - k * float(np.log(n))
+    if k < d:
+        zx = _to_xp(zz, xp)
+        tr1, tr2, ld = tr1 + (d - k) / zx, tr2 + (d - k) / (zx * zx), ld + (d - k) * xp.log(zx)
+    return ResolventStatistics(tr1, tr2, ld)
+
+
+# ----------------------------------------------------------------------------------------------------
+# streaming moments of spectral statistics
+# ----------------------------------------------------------------------------------------------------
 
 
 def iter_batches(draw: Callable[[int], object], n_draws: int, batch: int) -> Iterator[object]:
@@ -279,14 +335,6 @@ def iter_batches(draw: Callable[[int], object], n_draws: int, batch: int) -> Ite
         done += k
 
 
-@dataclass
-class SpectralStatistics:
-    moments: dict[str, RunningMoments] = field(default_factory=dict)
-
-    def __getitem__(self, name) -> RunningMoments:
-        return self.moments[name]
-
-
 def spectral_statistics(draw: Callable[[int], object], statistics: Mapping[str, Callable], n_draws: int,
                         batch: int = 64) -> dict[str, RunningMoments]:
     """Stream ``n_draws`` eigenvalue draws (``draw(k)`` → (k, d)) through ``statistics`` (eigs → (k,)).
@@ -296,11 +344,8 @@ def spectral_statistics(draw: Callable[[int], object], statistics: Mapping[str, 
     out = {name: RunningMoments() for name in statistics}
     for ev in iter_batches(draw, n_draws, batch):
         for name, f in statistics.items():
-            out[name].update(_host(f(ev)))
+            out[name].update(to_numpy(f(ev)))
     return out
-
-
-_host = to_numpy
 
 
 def trace_moment(eigs, k: int = 1):

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..model import backend as _backend
 from ..model import validate
 
-__all__ = ["Context", "FIDELITIES", "stream_key"]
+__all__ = ["Context", "FIDELITIES", "stream_key", "FULL_FACTOR", "GPU_FULL_FACTOR", "GPU_BATCH_FACTOR"]
 
 FIDELITIES = ("quick", "full")
+#: ``ctx.paths``: a full run draws this many times the quick run's Monte Carlo samples (CPU backends) ...
+FULL_FACTOR = 10
+#: ... and at least this many times on a GPU backend (so tolerances ∝ SE tighten by √100 = 10)
+GPU_FULL_FACTOR = 100
+#: ``ctx.batch_seeds``: a batch on a GPU holds this many times the CPU batch (fewer, larger kernels)
+GPU_BATCH_FACTOR = 16
 
 
 def stream_key(*names: str) -> tuple[int, ...]:
@@ -27,6 +34,9 @@ class Context:
 
     ``rng(name)`` returns a NumPy Generator seeded by SeedSequence(seed, spawn_key=hash of
     (derivation id, check name, name)); streams are independent and recorded in ``seeds_used``.
+    ``paths(quick, full)`` sizes a Monte Carlo sample by fidelity *and backend* and records it in
+    ``paths_used`` (what ran where); ``map(fn, items)`` runs independent batches (as cluster tasks inside a
+    Dask worker, see ``verification.execution``) and returns their results in order.
     """
 
     seed: int = 0
@@ -35,6 +45,7 @@ class Context:
     dps: int | None = None
     scope: tuple[str, ...] = ()
     seeds_used: list = field(default_factory=list)
+    paths_used: list = field(default_factory=list)
 
     def __post_init__(self):
         self.seed = validate.positive_int("seed", self.seed, minimum=0)
@@ -51,6 +62,15 @@ class Context:
         return _backend.namespace(self.backend)
 
     @property
+    def device(self) -> str:
+        """``cpu``, or ``gpu: <CUDA device name>`` for CuPy."""
+        return _backend.device_name(self.backend)
+
+    @property
+    def on_gpu(self) -> bool:
+        return self.backend in _backend.GPU_BACKENDS
+
+    @property
     def full(self) -> bool:
         return self.fidelity == "full"
 
@@ -58,8 +78,37 @@ class Context:
         """Size parameter by fidelity."""
         return full if self.full else quick
 
+    def paths(self, quick: int, full: int | None = None, *, what: str = "paths") -> int:
+        """Monte Carlo sample count: ``quick`` in a quick run; in a full run ``full`` (default
+        FULL_FACTOR × quick) on a CPU backend and at least GPU_FULL_FACTOR × quick on a GPU. Recorded in
+        ``paths_used`` with the backend and device, so the card says how many ran where."""
+        quick = validate.positive_int("quick paths", quick)
+        n = quick
+        if self.full:
+            n = validate.positive_int("full paths", full) if full is not None else FULL_FACTOR * quick
+            if self.on_gpu:
+                n = max(n, GPU_FULL_FACTOR * quick)
+        self.paths_used.append({"what": "/".join(self.scope + (what,)), "paths": n, "backend": self.backend,
+                                "device": self.device})
+        return n
+
+    def batch_seeds(self, name: str, n: int, batch: int) -> list[tuple[np.random.SeedSequence, int]]:
+        """(seed sequence, size) of the batches of ``n`` draws from the named stream: batch i is child i of
+        the stream's SeedSequence, so the draws depend on (seed, name, batch) and not on where they run.
+        ``batch`` is the CPU batch size; a GPU backend uses GPU_BATCH_FACTOR times it."""
+        n, batch = validate.positive_int("n", n), validate.positive_int("batch", batch)
+        batch *= GPU_BATCH_FACTOR if self.on_gpu else 1
+        sizes = [min(batch, n - i) for i in range(0, n, batch)]
+        return list(zip(self.seed_sequence(name).spawn(len(sizes)), sizes, strict=True))
+
+    def map(self, fn: Callable, items: Sequence) -> list:
+        """``[fn(x) for x in items]`` for independent batches, as tasks on the cluster inside a Dask worker."""
+        from .execution import map_batches
+
+        return map_batches(fn, items)
+
     def scoped(self, *names: str) -> "Context":
-        return Context(self.seed, self.fidelity, self.backend, self.dps, self.scope + tuple(names), self.seeds_used)
+        return replace(self, scope=self.scope + tuple(names))
 
     def seed_sequence(self, name: str = "") -> np.random.SeedSequence:
         key = stream_key(*self.scope, name)

@@ -51,6 +51,8 @@ __all__ = [
 ]
 
 CLAIM_KINDS = ("exact", "asymptotic", "approximate")
+#: Derivation.schedule when no noise schedule enters the statement or its checks.
+NO_SCHEDULE = "none (no noise schedule enters: ᾱ_t or q_t are free variables of the statement)"
 METHODS = ("symbolic", "mpmath", "recursion", "montecarlo", "numeric")
 #: Paper sections used to group derivations in reports, in order.
 SECTIONS = {
@@ -58,6 +60,7 @@ SECTIONS = {
     "B": "Appendix B — learning dynamics",
     "C": "Appendix C — sampling dynamics",
     "D": "Appendix D — replica theory at finite N",
+    "V2": "Paper v2 (January 2026) — new claims",
     "X": "Extensions beyond the paper",
 }
 
@@ -217,8 +220,9 @@ class Check:
     ``compare(statement, ref, ctx)`` evaluates a statement (the claim or a mutant) against it and
     returns an :class:`Outcome` (or a list of :class:`Case`). ``error_model`` says what set the tolerance
     when the cases' tolerances do not say it all (None: the record shows the cases' tolerance models).
-    ``id`` is the check's stable identifier (test ids, record keys); by default the derivation assigns
-    ``<method>`` or ``<method>-<k>`` in declaration order, so a new title does not change it.
+    ``id`` is the check's stable identifier: its random streams (``ctx.rng`` names are scoped by it), test
+    ids and record keys. It defaults to the name the check was first declared with; when the title changes,
+    set ``id`` to the old name and the numbers stay the same.
     """
 
     name: str
@@ -257,7 +261,7 @@ class Mutant:
     description: str
     replace: Mapping[str, sympy.Basic] | None = None
     transform: Callable[[dict], dict] | None = None
-    id: str | None = None  # stable identifier; by default ``mutant-<k>`` in declaration order
+    id: str | None = None  # stable identifier; defaults to the name it was declared with
 
     def apply(self, statement: Mapping[str, sympy.Basic]) -> dict:
         out = dict(statement)
@@ -343,6 +347,9 @@ class Derivation:
     display: Callable[[Mapping[str, sympy.Basic]], Sequence[sympy.Basic]] | sympy.Basic | Sequence[sympy.Basic] | None = None
     section: str | None = None
     source: str | None = None  # file it was loaded from (set by discovery)
+    #: the noise schedule(s) its numbers use (model.schedules names; recorded in the JSON provenance);
+    #: NO_SCHEDULE when no schedule enters (ᾱ_t or q_t are free variables of the statement)
+    schedule: str = NO_SCHEDULE
     lhs: Mapping[str, sympy.Basic] | None = None
 
     def __post_init__(self):
@@ -352,8 +359,9 @@ class Derivation:
             self.section = section_of(self.id)
         self.statement = dict(self.statement)
         self.checks, self.mutants = list(self.checks), list(self.mutants)
-        _assign_ids(self.checks, lambda c, k: c.method if k == 1 else f"{c.method}-{k}", key=lambda c: c.method)
-        _assign_ids(self.mutants, lambda m, k: f"mutant-{k}", key=lambda m: "")
+        for x in (*self.checks, *self.mutants):
+            if x.id is None:
+                x.id = x.name  # the title it was declared with; keep the id when the title changes
         self.validate()
 
     # -- the registry's rules ---------------------------------------------------------------------------
@@ -421,15 +429,6 @@ class Derivation:
             return [self.display] if isinstance(self.display, sympy.Basic) else list(self.display)
         lhs = self.lhs or {k: sympy.Symbol(k) for k in st}  # default: the entry's name is its left-hand side
         return [sympy.Eq(lhs[k], st[k], evaluate=False) for k in lhs]
-
-
-def _assign_ids(items, make, *, key):
-    """Give items without an id ``make(item, k)``, k counting items with the same ``key`` (1, 2, …)."""
-    seen: dict = {}
-    for x in items:
-        seen[key(x)] = seen.get(key(x), 0) + 1
-        if x.id is None:
-            x.id = make(x, seen[key(x)])
 
 
 def section_of(derivation_id: str) -> str:

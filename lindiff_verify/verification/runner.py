@@ -16,6 +16,7 @@ import mpmath
 from .._meta import __version__
 from .checks import as_outcome
 from .context import Context
+from .execution import TaskFailed
 from .record import SCHEMA, AgreementRecord, CheckRecord, DerivationRecord, MutantRecord, Summary, finite, jsonable
 from .registry import Derivation, Outcome
 
@@ -110,8 +111,9 @@ def mutant_key(mutant) -> str:
 
 def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict]) -> dict[str, CheckRecord]:
     """Run one check on several statements (``{CLAIM: ..., mutant_key(m): ...}``), sharing its reference."""
-    cctx = ctx.scoped(d.id, check.name)
+    cctx = ctx.scoped(d.id, check.id)  # random streams follow the stable id, not the title
     first_seed = len(cctx.seeds_used)  # the streams this check draws from, shared caches included
+    first_paths = len(cctx.paths_used)
     t0 = time.perf_counter()
     results: dict[str, dict] = {}
     try:
@@ -141,7 +143,17 @@ def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict]) -
         res["seconds"] = round(time.perf_counter() - t1 + (t_ref if key == CLAIM else 0.0), 4)
         results[key] = res
     results[CLAIM]["seeds"] = cctx.seeds_used[first_seed:]
+    results[CLAIM].update(_ran_on(cctx, cctx.paths_used[first_paths:]))
     return results
+
+
+def _ran_on(ctx: Context, paths: list) -> dict:
+    """Backend and device of the check, and the Monte Carlo sample sizes it drew (``ctx.paths``)."""
+    out = {"backend": ctx.backend, "device": ctx.device}
+    if paths:
+        out["paths"] = paths
+        out["total_paths"] = sum(p["paths"] for p in paths)
+    return out
 
 
 def _shrink(check, strategy, statement, ctx) -> dict | None:
@@ -222,6 +234,7 @@ def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True) -> Deri
         "section": d.section,
         "claim_kind": d.claim_kind,
         "regime": d.regime,
+        "schedule": d.schedule,
         "assumptions": list(d.assumptions),
         "variables": [{"symbol": str(v.symbol), "meaning": v.meaning, "domain": v.domain_text} for v in d.variables],
         "statement": {k: str(v) for k, v in d.statement.items()},
@@ -236,7 +249,7 @@ def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True) -> Deri
 
 def error_record(d: Derivation, exc: BaseException) -> DerivationRecord:
     return {"id": d.id, "title": d.title, "paper_ref": str(d.paper_ref), "section": d.section,
-            "claim_kind": d.claim_kind, "verdict": "error", "error": f"{type(exc).__name__}: {exc}",
+            "claim_kind": d.claim_kind, "schedule": d.schedule, "verdict": "error", "error": f"{type(exc).__name__}: {exc}",
             "checks": [], "mutants": []}
 
 
@@ -260,22 +273,83 @@ def summarize(records: Sequence[DerivationRecord]) -> Summary:
 
 
 def run(derivations: Sequence[Derivation], ctx: Context, *, progress: Callable[[str, int, int], None] | None = None,
-        mutants: bool = True) -> AgreementRecord:
-    """Run every derivation; one raising an error becomes an ``error`` record, the others still run."""
+        mutants: bool = True, engine=None) -> AgreementRecord:
+    """Run every derivation; one raising an error becomes an ``error`` record, the others still run.
+    ``engine`` (``execution.make_engine``): local joblib workers or a Dask cluster; default this process."""
     t0 = time.perf_counter()
     records = []
-    for i, d in enumerate(derivations):
-        if progress:
-            progress(d.id, i, len(derivations))
-        try:
-            records.append(run_derivation(d, ctx, mutants=mutants))
-        except Exception as exc:
-            records.append(error_record(d, exc))
+    if engine is not None and engine.kind != "serial":
+        records = run_records(derivations, ctx, engine, mutants=mutants, progress=progress)
+    else:
+        for i, d in enumerate(derivations):
+            if progress:
+                progress(d.id, i, len(derivations))
+            try:
+                records.append(run_derivation(d, ctx, mutants=mutants))
+            except Exception as exc:
+                records.append(error_record(d, exc))
     if progress:
         progress("", len(derivations), len(derivations))
+    prov = provenance(ctx)
+    if engine is not None:
+        prov["execution"] = engine.describe()
     return {
         "schema": SCHEMA,
-        "provenance": {**provenance(ctx), "seconds": round(time.perf_counter() - t0, 3)},
+        "provenance": {**prov, "seconds": round(time.perf_counter() - t0, 3),
+                       "schedules": {d.id: d.schedule for d in derivations}},
         "derivations": records,
         "summary": summarize(records),
     }
+
+
+# ----------------------------------------------------------------------------------------------------
+# derivations as tasks
+# ----------------------------------------------------------------------------------------------------
+
+
+def derivation_task(source: str, did: str, seed: int, fidelity: str, backend: str, dps: int, mutants: bool) -> dict:
+    """One derivation's record, computed wherever this runs: the file is loaded from ``source`` by path."""
+    from .registry import _derivations_in, _load_module
+
+    try:
+        module = _load_module(Path(source))
+    except Exception as exc:
+        return TaskFailed(f"{source} failed to load on the worker: {type(exc).__name__}: {exc}")
+    d = next((x for x in _derivations_in(module) if x.id == did), None)
+    if d is None:
+        return TaskFailed(f"{source} defines no derivation {did!r} on the worker")
+    if d.source is None:
+        d.source = source
+    try:
+        return run_derivation(d, Context(seed=seed, fidelity=fidelity, backend=backend, dps=dps), mutants=mutants)
+    except Exception as exc:
+        return error_record(d, exc)
+
+
+def run_records(derivations: Sequence, ctx, engine, *, mutants: bool = True,
+                progress: Callable[[str, int, int], None] | None = None) -> list[dict]:
+    """Records of ``derivations`` in their order, each computed as one task of ``engine``.
+
+    A derivation without a source file (built in memory) runs in this process. A task that failed
+    (a worker died repeatedly, the cluster went away) becomes an error record saying so."""
+
+    remote = [d for d in derivations if d.source]
+    args = [(str(d.source), d.id, ctx.seed, ctx.fidelity, ctx.backend, ctx.dps, mutants) for d in remote]
+    records: dict[str, dict] = {}
+    done = 0
+    for i, rec in engine.imap(derivation_task, args):
+        d = remote[i]
+        records[d.id] = error_record(d, RuntimeError(rec.error)) if isinstance(rec, TaskFailed) else rec
+        done += 1
+        if progress:
+            progress(d.id, done, len(derivations))
+    for d in derivations:
+        if d.id not in records:
+            try:
+                records[d.id] = run_derivation(d, ctx, mutants=mutants)
+            except Exception as exc:
+                records[d.id] = error_record(d, exc)
+            done += 1
+            if progress:
+                progress(d.id, done, len(derivations))
+    return [records[d.id] for d in derivations]
