@@ -88,9 +88,9 @@ def test_the_error_model_comes_from_the_tolerance_when_not_stated():
     (dict(checks=1), "at least 2 independent checks"),
     (dict(mutants=1), "at least 2 wrong variants"),
     (dict(statement={"square": (1 + x) ** 2 * sp.Float(1.0)}), "sympy Float"),
-    (dict(paper_ref=PaperRef("X.1", "test")), "the label 'X.990'"),
+    (dict(paper_ref=PaperRef("X.990", "")), "label and section"),
     (dict(variables=[]), "domains"),
-    (dict(display=lambda st: [st["square"]]), "without a left-hand side"),
+    (dict(display=lambda st: [sp.Eq(sp.Symbol("f"), st["square"] * sp.Float(1.5))]), "Float"),
 ])
 def test_the_registry_rules_are_enforced_when_an_entry_is_created(change, rule):
     base = _derivation(["a", "b"])

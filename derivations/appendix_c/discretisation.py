@@ -214,8 +214,9 @@ c9 = Derivation(
     ],
     schedule="merger_goldt, linear, constant (schedule-independent through ᾱ_T; gap reported on merger_goldt)",
     claim_kind="asymptotic",
-    regime="exact for the continuous-time sampler (any schedule, through ᾱ_T); the T-step DDPM sampler differs in "
-           "the variance by D_T = O(β_max) (≈ +β_1 for λ → 0 with σ² = β), and not at all in the mean. The paper's "
+    regime="limit in the number of sampler steps T → ∞ (continuous time), not in d or N (each direction evolves "
+           "alone): exact for the continuous-time sampler (any schedule, through ᾱ_T); the T-step DDPM sampler differs "
+           "in the variance by D_T = O(1/T) (≈ +β_1 for λ → 0 with σ² = β), and not at all in the mean. The paper's "
            "reading, samples reproduce the empirical mean and covariance up to O(ᾱ_T), holds only where ᾱ_T·λ ≪ 1: on "
            "the paper's schedule (merger_goldt, ᾱ_T = 6.3e-3) the sample mean is 0.61·m and the variance 0.85·λ at "
            "λ = 100 (measured on the exact discrete law, λ = 1e-3 … 1e3 in the measurements)",

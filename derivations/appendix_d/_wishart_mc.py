@@ -13,7 +13,7 @@ from array_api_compat import array_namespace
 from threadpoolctl import threadpool_limits  # via scikit-learn; batched small LAPACK calls thrash with many BLAS threads
 
 from lindiff_verify.simulation.streaming import stream_dict
-from lindiff_verify.simulation.wishart import covariance_eigh, sample_covariance
+from lindiff_verify.simulation.wishart import bartlett_covariance, covariance_eigh
 from lindiff_verify.verification.context import Context
 
 ZS = (0.1, 1.0)  # q = z (c = 0) and the ε of the KL terms
@@ -107,12 +107,12 @@ def power_spectrum(d):
 def _regime_stats(sig, n, xp, rng, k):
     """Per-draw gap (eq.10 = test − train, c = 0) and alignment (eq.14, c = 0) for each q, summed over d.
 
-    Dense known-mean draws of C (the engine's sample_covariance in ``xp``; N·C ~ W_d(N, Σ0)), then eigh.
+    Known-mean draws N·C = Σ0^{1/2} L Lᵀ Σ0^{1/2} (the engine's Bartlett path in ``xp``; N·C ~ W_d(N, Σ0)), then eigh.
     The gap carries an exactly-zero-mean control variate, q Σ_j (C_jj − σ_j)/(σ_j + q)² (E C = Σ0 for the known
     mean): it removes the O(1/√N) linear fluctuation of the training loss; the alignment at c = 0 has none.
     """
     d = sig.size
-    c = sample_covariance(sig, n, rng=rng, batch=k, xp=xp)
+    c = bartlett_covariance(sig, n, rng=rng, batch=k, xp=xp)
     xp = array_namespace(c)
     res = xp.linalg.eigh(c)
     lam, u = res.eigenvalues, res.eigenvectors

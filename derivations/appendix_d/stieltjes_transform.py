@@ -236,9 +236,9 @@ def _fig_extrap(ctx):
     fig, ax = plt.subplots(figsize=(6, 4))
     for (a, zv), f in fits.items():
         x = 1 / f.d
-        ax.errorbar(x, f.values, yerr=f.se_points, fmt="o", label=f"α = {a}, z = {zv}")
+        pts = ax.errorbar(x, f.values, yerr=f.se_points, fmt="o", label=f"α = {a}, z = {zv}")
         xx = np.linspace(0, x.max(), 50)
-        ax.plot(xx, f.value + f.slope * xx, "-", lw=0.8)
+        ax.plot(xx, f.value + f.slope * xx, "-", lw=0.8, color=pts[0].get_color())  # the fit in its points' colour
     ax.set_xlabel("1/d")
     ax.set_ylabel("(1/d) E Tr(C + z)⁻¹")
     ax.legend(fontsize=7)

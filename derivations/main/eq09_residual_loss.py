@@ -95,7 +95,8 @@ def _compare_summed(st, ref, ctx):
     return out
 
 
-#: the dense check's parameter domain (a disagreement is shrunk to its smallest failing (d, N, ᾱ) by Hypothesis)
+#: the dense check's parameter domain (a disagreement is shrunk to its smallest failing (d, N, ᾱ) by Hypothesis,
+#: whose strategy is inferred from it; without Hypothesis shrinking is reported unavailable)
 _DOMAIN = {"d": sp.Range(1, 13), "N": sp.Range(1, 41), "alphabar": sp.Interval(sp.Rational(1, 100), sp.Rational(999, 1000))}
 
 

@@ -65,8 +65,15 @@ def spectrum(name: str, x, *, strictly_positive: bool = False, allow_empty: bool
     return arr
 
 
+def _is_bool(x) -> bool:
+    return isinstance(x, (bool, np.bool_))
+
+
 def positive_int(name: str, n, *, minimum: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+    """An integer ≥ ``minimum``; integral floats (2.0) are accepted, booleans are not."""
+    if _is_bool(n):
+        raise InputError(name, f"is {n!r} (a boolean)", f"an integer >= {minimum}")
+    if not isinstance(n, numbers.Integral):
         if isinstance(n, numbers.Real) and float(n).is_integer():
             n = int(n)
         else:
@@ -83,6 +90,8 @@ def n_samples(n, *, estimated_mean: bool, name: str = "N") -> int:
 
 
 def _real(name, x) -> float:
+    if _is_bool(x):
+        raise InputError(name, f"is {x!r} (a boolean)", "a real number")
     try:
         v = float(x)
     except (TypeError, ValueError):

@@ -227,6 +227,8 @@ def averaged_kl(eps, spectrum, n_samples, *, estimated_mean=False, multiplicitie
     """eq.15 (D.19–D.20): E DKL(N(μ0, Σ0) ‖ N(m, C + ε)) for ε > 0,
     2 E DKL = E Tr Σ0 R + E δᵀRδ − d + E ln det(C + ε) − ln det Σ0, R = (C + ε)⁻¹,
     ≍ (1 + e_m) ρ df1 − df1 − d + Σ ln(1 + κ/σ_i) + (N − d) ln ρ (z = ε)."""
+    if np.any(validate.finite_array("eps", eps) <= 0):
+        raise InputError("eps", f"is {eps!r}", "eps > 0 (the ε → 0 limit is D.21–D.22: theory.finite_n)")
     e = Equivalents.from_spectrum(eps, spectrum, n_samples, estimated_mean, multiplicities=multiplicities)
     logdet_sigma = float(e.weights @ np.log(e.sigma_true))
     return 0.5 * (e.tr_Sigma_R + e.delta_R_delta - e.d + e.logdet - logdet_sigma)

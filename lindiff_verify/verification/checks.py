@@ -152,25 +152,28 @@ def numeric(
     domain=None,
     case: Callable | None = None,
     id: str | None = None,
+    detects: str = "",
 ) -> Check:
     """A numerical check; ``compare`` returns an Outcome or a list of Cases with per-case tolerances.
 
     With ``case(statement, params, ctx) -> Case`` and a parameter ``domain`` (name → SymPy set, from which a
     Hypothesis strategy is inferred) or an explicit ``strategy``, a disagreement is shrunk to the smallest
-    failing parameters, which the report shows (when Hypothesis is installed). Without ``error_model`` the record shows
-    the model of the cases' tolerances.
+    failing parameters, which the report shows (when Hypothesis is installed). Without ``error_model`` the
+    record shows the model of the cases' tolerances. ``detects`` says what the check can and cannot detect
+    (shown on the report card).
     """
     return Check(name, method, compare, error_model, reference=reference, description=description,
-                 strategy=strategy, domain=domain, case=case, id=id)
+                 strategy=strategy, domain=domain, case=case, id=id, detects=detects)
 
 
-def mp_case(params: dict, value, reference, tolerance) -> Case:
+def mp_case(params: dict, value, reference, tolerance, *, bias_bound: float | None = None) -> Case:
     """A Case from mpmath numbers (stored as floats for the report; the comparison was done at precision)."""
     err = abs(mpmath.mpmathify(value) - mpmath.mpmathify(reference))
     # the error is kept from the high-precision difference: floats would round it away
     return Case(params, complex(value) if isinstance(value, mpmath.mpc) else float(value),
                 complex(reference) if isinstance(reference, mpmath.mpc) else float(reference),
-                tolerance if isinstance(tolerance, Tolerance) else float(tolerance), error=float(err))
+                tolerance if isinstance(tolerance, Tolerance) else float(tolerance), error=float(err),
+                bias_bound=bias_bound)
 
 
 def explicit_matrices(expr, dim: sympy.Symbol, n: int, mats: Mapping, scalars: Mapping | None = None, *,

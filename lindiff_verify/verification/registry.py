@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sympy
 
 from .._meta import PAPER
@@ -41,6 +42,7 @@ __all__ = [
     "Derivation",
     "Registry",
     "discover",
+    "load_error",
     "derivation_files",
     "builtin_derivations_path",
     "display_module_name",
@@ -108,6 +110,9 @@ class Case:
     reference: Any
     tolerance: Tolerance
     error: float | None = None  # set when the difference was computed at higher precision
+    #: the part of ``tolerance`` that bounds a known deterministic bias (neglected terms, discretisation);
+    #: the rest is the statistical / rounding allowance. Shown apart in the report.
+    bias_bound: float | None = None
 
     def __post_init__(self):
         if not isinstance(self.tolerance, Tolerance):
@@ -127,6 +132,14 @@ class Case:
         ref = abs(complex(self.reference))
         e = self.abs_error
         return e / ref if ref > 0 else (0.0 if e == 0 else float("inf"))
+
+    @property
+    def bias(self) -> float | None:
+        """The part of the tolerance that bounds a known deterministic bias (None: none stated)."""
+        if self.bias_bound is not None:
+            return float(self.bias_bound)
+        b = self.tolerance.bias
+        return float(np.max(b)) if np.any(np.asarray(b) != 0) else None
 
     @property
     def error_ratio(self) -> float:
@@ -245,7 +258,9 @@ class Check:
             return None
         if self.strategy is not None:
             return self.strategy
-        return domains.strategy(self.domain) if self.domain else None
+        return domains.strategy(self.domain) if self.domain else None  # None without Hypothesis
+    #: what this check can and cannot detect (e.g. "an error larger than the bias bound, not a smaller one")
+    detects: str = ""
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -328,8 +343,9 @@ class Derivation:
       ``assumptions``, ``figures`` (:class:`Figure`) are shown on the report card.
 
     Rules checked when the entry is created (``InputError`` naming the rule): ≥ 2 checks, ≥ 2 mutants, a
-    paper reference whose label is the id, declared variables, unique check and mutant names and ids, no
-    sympy Float in the statement, its mutants or its display, and a display made of equations.
+    paper reference (label and section), declared variables, unique check and mutant names and ids, no
+    sympy Float in the statement, its mutants or its display. (Displays built from ``lhs`` or from the
+    statement are equations; a hand-typed ``display`` is accepted as given.)
     """
 
     id: str
@@ -372,8 +388,8 @@ class Derivation:
         """The rules every entry obeys (raised as InputError when the entry is created)."""
         if not isinstance(self.paper_ref, PaperRef):
             self._rule("paper_ref", f"is {self.paper_ref!r}", "a PaperRef(label, section)")
-        if self.paper_ref.label != self.id or not self.paper_ref.section:
-            self._rule("paper_ref", f"is {str(self.paper_ref)!r}", f"the label {self.id!r} and a section")
+        if not self.paper_ref.label or not self.paper_ref.section:
+            self._rule("paper_ref", f"is {str(self.paper_ref)!r}", "the paper's label and section")
         if len(self.checks) < 2:
             self._rule("checks", f"has {len(self.checks)} check(s)", "at least 2 independent checks")
         if len(self.mutants) < 2:
@@ -403,10 +419,7 @@ class Derivation:
             if unknown:
                 self._rule("lhs", f"names unknown statement entries {unknown}", ", ".join(self.statement))
         for eq in self.display_equations():
-            if not isinstance(eq, sympy.core.relational.Relational):
-                self._rule("display", f"shows {eq} without a left-hand side",
-                           "equations lhs = rhs (declare lhs=, or display built from the statement)")
-            if eq.has(sympy.Float):
+            if isinstance(eq, sympy.Basic) and eq.has(sympy.Float):
                 self._rule("display", f"{eq} contains a sympy Float", "exact numbers")
 
     def check_power(self, killed_by: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
@@ -416,6 +429,10 @@ class Derivation:
 
     #: why a check that rejects no mutant is not evidence (the run-time rule's verdict)
     POWERLESS = "rejects none of the mutants: a check that cannot fail is no evidence"
+
+    def _repr_html_(self):
+        """In a notebook: the derivation's report card (rendered by the report layer, see HTML_CARD)."""
+        return HTML_CARD(self) if HTML_CARD is not None else None
 
     def mutated(self, mutant: Mutant) -> dict:
         return mutant.apply(self.statement)
@@ -429,6 +446,11 @@ class Derivation:
             return [self.display] if isinstance(self.display, sympy.Basic) else list(self.display)
         lhs = self.lhs or {k: sympy.Symbol(k) for k in st}  # default: the entry's name is its left-hand side
         return [sympy.Eq(lhs[k], st[k], evaluate=False) for k in lhs]
+
+
+#: renders a Derivation as HTML (a notebook's rich display); set by ``lindiff_verify.report.notebook``, which
+#: the package loads when IPython is running or the report layer is imported
+HTML_CARD: Callable[["Derivation"], str] | None = None
 
 
 def section_of(derivation_id: str) -> str:
@@ -608,26 +630,42 @@ def _derivations_in(module) -> list[Derivation]:
     return uniq
 
 
+def load_error(path, exc: BaseException) -> InputError:
+    """One line naming a derivation file that failed to import and why (syntax error with its line, the
+    exception raised at import time, or a Derivation that failed validation)."""
+    if isinstance(exc, SyntaxError):
+        where = f"line {exc.lineno}: " if exc.lineno else ""
+        why = f"{where}SyntaxError: {exc.msg}"
+    elif isinstance(exc, InputError):
+        why = str(exc)
+    else:
+        why = f"{type(exc).__name__} at import: {exc}"
+    return InputError("derivations file", f"{path}: {why}", "a Python file that imports cleanly")
+
+
 def discover(extra_paths: Sequence[str | os.PathLike] = (), *, include_builtin: bool = True,
              load_errors: list | None = None) -> Registry:
     """Load every derivation file in the built-in package and in ``extra_paths`` (folders, walked
     recursively, or single ``.py`` files).
 
-    A file that fails to import raises, unless ``load_errors`` is a list: then the failure is appended to
-    it as ``{"file", "error", "traceback"}`` and discovery goes on. Duplicate ids are always an InputError.
+    A file that fails to import is an InputError naming the file and the problem (:func:`load_error`),
+    unless ``load_errors`` is a list: then the failure is appended to it as ``{"file", "error",
+    "traceback"}`` and discovery goes on. Duplicate ids are always an InputError.
     """
     paths = (default_derivation_paths() if include_builtin else []) + [Path(p) for p in extra_paths]
     reg = Registry()
     folders = [p.resolve() for p in paths if p.is_dir()]
     for p in paths:
+        if p.is_file() and p.suffix != ".py":
+            raise InputError("derivations path", f"{str(p)!r} is not a .py file", "a folder or a .py file")
         # a file inside a folder also given loads as part of it (one module, not a duplicate)
         root = p if p.is_dir() else next((r for r in folders if p.resolve().is_relative_to(r)), None)
         for f in derivation_files(p):
             try:
                 module = _load_module(f, root)
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 if load_errors is None:
-                    raise
+                    raise load_error(f, exc) from exc
                 load_errors.append({"file": str(f), "error": f"{type(exc).__name__}: {exc}",
                                     "traceback": traceback.format_exc(limit=4)})
                 continue

@@ -54,6 +54,24 @@ def provenance(ctx: Context) -> dict:
     }
 
 
+#: per-case detail kept in the record (the report shows it one click away); the summary covers all cases
+MAX_CASES_RECORDED = 200
+
+
+def _bias_split(c) -> dict:
+    """The tolerance split into its deterministic-bias bound and its statistical (or rounding) part."""
+    b = c.bias
+    if b is None:
+        return {}
+    return {"bias_bound": finite(b), "statistical_tolerance": finite(max(float(c.tolerance) - b, 0.0))}
+
+
+def _case_record(c) -> dict:
+    return {"params": jsonable(c.params), "value": jsonable(c.value), "reference": jsonable(c.reference),
+            "abs_error": finite(c.abs_error), "tolerance": finite(c.tolerance), "ratio": finite(c.error_ratio),
+            "ok": bool(c.ok), **_bias_split(c)}
+
+
 def _summarize_outcome(out: Outcome) -> CheckRecord:
     cases = out.judged
     errs = [c.abs_error for c in cases]
@@ -77,7 +95,10 @@ def _summarize_outcome(out: Outcome) -> CheckRecord:
             "reference": jsonable(worst.reference),
             "abs_error": finite(worst.abs_error),
             "tolerance": finite(worst.tolerance),
+            "ratio": finite(worst.error_ratio),
+            **_bias_split(worst),
         },
+        "case_list": [_case_record(c) for c in cases[:MAX_CASES_RECORDED]],
         "measurements": jsonable(out.measurements),
         "inconclusive_reason": out.inconclusive_reason,
         "tolerance_model": out.tolerance_model,
@@ -133,10 +154,9 @@ def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict]) -
             res = _summarize_outcome(out)
             if not res["tolerance_model"]:
                 del res["tolerance_model"]
-            if key == CLAIM and res["verdict"] == "disagree":  # mutants are meant to fail: no shrinking for them
-                strategy = check.shrinking_strategy()
-                if strategy is not None:
-                    res["minimal_failing_case"] = _shrink(check, strategy, st, cctx)
+            if (key == CLAIM and res["verdict"] == "disagree" and check.case is not None
+                    and (check.strategy is not None or check.domain)):  # mutants are meant to fail: not shrunk
+                res["minimal_failing_case"] = _shrink(check, st, cctx)
         except Exception as exc:
             res = {"verdict": "error", "error": f"{type(exc).__name__}: {exc}", "cases": 0,
                    "traceback": traceback.format_exc(limit=6)}
@@ -156,11 +176,21 @@ def _ran_on(ctx: Context, paths: list) -> dict:
     return out
 
 
-def _shrink(check, strategy, statement, ctx) -> dict | None:
-    """Smallest failing parameters found by Hypothesis (derandomised, bounded effort; Hypothesis is
-    imported only here, and only when a strategy exists, i.e. when it is installed)."""
-    from hypothesis import HealthCheck, find, settings
-    from hypothesis.errors import NoSuchExample
+def _shrink(check, statement, ctx) -> dict | None:
+    """Smallest failing parameters found by Hypothesis (derandomised, bounded effort). Hypothesis is a
+    test-only dependency, imported only here: without it the record says shrinking was unavailable. The
+    strategy is the check's (a strategy, or a function returning one) or inferred from its ``domain``."""
+    try:
+        from hypothesis import HealthCheck, find, settings
+        from hypothesis.errors import NoSuchExample
+        from hypothesis.strategies import SearchStrategy
+    except ImportError:
+        return {"unavailable": "Hypothesis is not installed (pip install hypothesis): no shrinking"}
+    strategy = check.shrinking_strategy()
+    if strategy is None:
+        return {"unavailable": "no Hypothesis strategy could be inferred from the check's domain"}
+    if callable(strategy) and not isinstance(strategy, SearchStrategy):
+        strategy = strategy()
 
     def fails(params):
         try:
@@ -210,7 +240,7 @@ def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True) -> Deri
         r = res[CLAIM]
         rec: CheckRecord = {"id": c.id, "name": name[c.id], "method": c.method,
                             "error_model": c.error_model or r.get("tolerance_model"),
-                            "description": context_text(c.description, ctx), **r}
+                            "description": context_text(c.description, ctx), "detects": c.detects, **r}
         if mutants and d.mutants and not power[c.id] and rec["verdict"] == "agree":
             rec["verdict"], rec["inconclusive_reason"] = "inconclusive", d.POWERLESS
         checks.append(rec)

@@ -135,6 +135,10 @@ class Tolerance:
 
 def bonferroni_z(n_cases: int, false_alarm: float = DEFAULT_FALSE_ALARM) -> float:
     """Two-sided Gaussian quantile so that n_cases comparisons together false-alarm with prob. ≤ false_alarm."""
+    if not 0 < float(false_alarm) < 1:
+        from ..model.errors import InputError
+
+        raise InputError("false_alarm", f"is {false_alarm!r}", "a probability in (0, 1)")
     n = max(int(n_cases), 1)
     return float(-ndtri(false_alarm / (2 * n)))
 
