@@ -13,6 +13,7 @@ import click
 from .report.oneline import OneLineGroup
 from .model.backend import BACKENDS
 from .verification.context import FIDELITIES, Context
+from .verification.record import AgreementRecord
 from .verification.registry import discover
 
 __all__ = ["main"]
@@ -82,7 +83,7 @@ def _fmt(x):
     return f"{x:.2e}"
 
 
-def print_table(result: dict, out=None):
+def print_table(result: AgreementRecord, out=None):
     echo = lambda s="": click.echo(s, file=out)  # noqa: E731
     for r in result["derivations"]:
         killed = sum(m["killed"] for m in r["mutants"])

@@ -65,9 +65,10 @@ def _zeta_limit(st):
 
 def _compare_zeta(st, ref, ctx):
     f = checks.mp_lambdify((al,), st["zeta0"])
-    out = Outcome(tolerance_model="rigorous bound α z/((1 − α) σ_min) on ζ(z) − ζ(0) + mpmath precision")
+    out = Outcome()
     for params, a, zt, bound in ref:
-        tol = float(bound) + tolerance.precision(ctx.dps).value
+        tol = tolerance.combine(tolerance.bound(float(bound), "rigorous bound α z/((1 − α) σ_min) on ζ(z) − ζ(0)"),
+                                tolerance.precision(ctx.dps))
         out.cases.append(checks.mp_case(params, f(a), zt, tol, bias_bound=float(bound)))
     return out
 
@@ -106,11 +107,12 @@ def _proportional_reference(ctx):
 def _compare_proportional(st, ref, ctx):
     fF = checks.mp_lambdify((al,), st["F"])
     fG = {False: checks.mp_lambdify((al,), st["G_known"]), True: checks.mp_lambdify((al,), st["G_est"])}
-    out = Outcome(tolerance_model="discretisation O(1/d): bound = change of the Richardson value from d/10 to d")
+    out = Outcome()
+    why = "discretisation O(1/d): bound = change of the Richardson value from d/10 to d"
     for params, a, f_ref, g_ref, f_err, g_err in ref:
         est = params["mean"] == "estimated"
-        out.cases.append(checks.mp_case({**params, "term": "F"}, fF(a), f_ref, float(f_err) + 1e-20))
-        out.cases.append(checks.mp_case({**params, "term": "G"}, fG[est](a), g_ref, float(g_err) + 1e-20))
+        out.cases.append(checks.mp_case({**params, "term": "F"}, fF(a), f_ref, tolerance.bound(float(f_err) + 1e-20, why)))
+        out.cases.append(checks.mp_case({**params, "term": "G"}, fG[est](a), g_ref, tolerance.bound(float(g_err) + 1e-20, why)))
     return out
 
 
@@ -132,13 +134,12 @@ def _mc_proportional_reference(ctx):
 
 
 def _compare_mc_proportional(st, ref, ctx):
-    tol = tolerance.monte_carlo(ref["se"], 1)
+    tol = tolerance.monte_carlo(ref["se"])
     val = float(checks.lambdify((al,), st["F"])(0.5))
-    return Outcome(cases=[Case({"alpha": 0.5, "extrapolated": "d → ∞"}, val, ref["v_inf"], tol.value)],
+    return Outcome(cases=[Case({"alpha": 0.5, "extrapolated": "d → ∞"}, val, ref["v_inf"], tol)],
                    measurements={"fitted slope b (E DKL/d = F + b/d)": ref["slope"], "slope SE": ref["slope_se"],
                                  "G_known(1/2) (exact O(1) term, for comparison)": finite_n.G_known(0.5),
-                                 "per-d means": [(r[0], r[1], r[2]) for r in ref["rows"]]},
-                   tolerance_model=tol.model)
+                                 "per-d means": [(r[0], r[1], r[2]) for r in ref["rows"]]})
 
 
 D21 = Derivation(
@@ -146,8 +147,8 @@ D21 = Derivation(
     title="ζ0 = 1 − d/N: the order parameter as ε → 0 (N > d)",
     paper_ref=PaperRef("D.21", "Appendix D.8", note="the paper's D.21 is ζ0 = 1 − d/N (docs/mathematics.md §F.5)"),
     statement={"zeta0": zeta0},
-    display=[sp.Eq(sp.Symbol("zeta_0"), zeta0)],
-    variables=[Variable(al, "α = d/N", "0 < α < 1")],
+    lhs={"zeta0": sp.Symbol("zeta_0")},
+    variables=[Variable(al, "α = d/N", sp.Interval.open(0, 1))],
     assumptions=["ε = z → 0", "N > d (otherwise ζ → 0 and the KL diverges like Nκ0/(2ε))",
                  "schedule-independent (no diffusion time enters)"],
     checks=[
@@ -232,20 +233,21 @@ def _exact_large_n_reference(ctx):
 
 
 def _compare_exact_large_n(st, ref, ctx):
-    out = Outcome(tolerance_model="Richardson remainder bounds (discretisation) + mpmath precision")
+    out = Outcome()
+    why = "Richardson remainder bound (discretisation) + mpmath precision"
     ck = checks.mp_lambdify((d,), st["c1_known"])
     ce = checks.mp_lambdify((d,), st["c1_est"])
     for params, val, err in ref["c1"]:
         f = ce if params["mean"] == "estimated" else ck
-        out.cases.append(checks.mp_case(params, f(mpmath.mpf(params["d"])), val, float(err)))
+        out.cases.append(checks.mp_case(params, f(mpmath.mpf(params["d"])), val, tolerance.bound(float(err), why)))
     # the leading claim: 4N·kl/d² evaluated at large d, N (a ratio; must equal lim 4N E DKL/d² = 1)
     lead = checks.mp_lambdify((d, N), 4 * N * st["kl"] / d**2)
     per = checks.mp_lambdify((d, N), 4 * N * st["per_dim"] / d)
     for params, val, err in ref["lead"]:
         out.cases.append(checks.mp_case({**params, "entry": "kl"}, lead(mpmath.mpf(10**4), mpmath.mpf(10**12)),
-                                        val, float(err) + 1e-20))
+                                        val, tolerance.bound(float(err) + 1e-20, why)))
         out.cases.append(checks.mp_case({**params, "entry": "per_dim"}, per(mpmath.mpf(10**4), mpmath.mpf(10**12)),
-                                        val, float(err) + 1e-20))
+                                        val, tolerance.bound(float(err) + 1e-20, why)))
     return out
 
 
@@ -274,12 +276,12 @@ def _compare_mc(st, ref, ctx):
         dsym = sp.Symbol("d", positive=True)
         bias = abs(float(series[0].subs(dsym, dd)) - dd**2 / 4) / n + sum(
             abs(float(c.subs(dsym, dd))) / n ** (k + 2) for k, c in enumerate(series[1:]))
-        tol = tolerance.monte_carlo(se, 2, bias_bound=bias)
+        tol = tolerance.monte_carlo(se, bias_bound=bias,
+                                    note="bias = O(d/N) + O(d³/N²) terms of the exact 1/N series")
         key = "estimated" if est else "known"
         out.cases.append(Case({"d": dd, "N": n, "mean": key, "entry": "per dimension E DKL/d"}, per_dim_value,
-                              mean / dd, tol.value / dd, bias_bound=float(tol.bias) / dd))
-        out.cases.append(Case({"d": dd, "N": n, "mean": key, "entry": "total E DKL"}, value, mean, tol.value, bias_bound=tol.bias))
-        out.tolerance_model = tol.model + " (bias = O(d/N) + O(d³/N²) terms of the exact 1/N series)"
+                              mean / dd, tol.scaled(1 / dd)))
+        out.cases.append(Case({"d": dd, "N": n, "mean": key, "entry": "total E DKL"}, value, mean, tol))
         meas[f"exact E DKL ({key} mean)"] = exact
         meas[f"Monte Carlo E DKL ({key} mean)"] = (mean, se)
         meas[f"relative gap (exact − d²/(4N))/exact ({key})"] = (exact - dd**2 / (4 * n)) / exact
@@ -292,9 +294,9 @@ D22 = Derivation(
     title="E DKL/d ≈ d/(4N) for N ≫ d (per dimension, the paper's), total d(d + 1)/(4N) → d²/(4N)",
     paper_ref=PaperRef("D.22", "Appendix D.8; §4.3"),
     statement={"per_dim": per_dim, "kl": kl_lead, "c1_known": c1_known, "c1_est": c1_est},
-    display=[sp.Eq(sp.Symbol("E D_KL/d"), per_dim), sp.Eq(sp.Symbol("E D_KL (total)"), kl_lead),
-             sp.Eq(sp.Symbol("c_1^{known}"), c1_known), sp.Eq(sp.Symbol("c_1^{est}"), c1_est)],
-    variables=[Variable(d, "dimension", "d ≥ 1"), Variable(N, "training samples", "N ≫ d")],
+    lhs={"per_dim": sp.Symbol("E D_KL/d"), "kl": sp.Symbol("E D_KL (total)"), "c1_known": sp.Symbol("c_1^{known}"),
+         "c1_est": sp.Symbol("c_1^{est}")},
+    variables=[Variable(d, "dimension", sp.S.Naturals), Variable(N, "training samples", "N ≫ d")],
     assumptions=["Gaussian data, ε = 0", "N → ∞ at fixed d, then d → ∞; neglects O(d/N) and O(d³/N²)",
                  "the paper states it per dimension (E DKL/d, neglecting terms of order (d/N)²); the total is ours",
                  "schedule-independent (ε = 0, no diffusion time enters)",
@@ -306,8 +308,6 @@ D22 = Derivation(
                        reference=_exact_large_n_reference,
                        error_model="Richardson remainders in 1/N and 1/d (discretisation) + mpmath precision"),
         checks.numeric("Wishart Monte Carlo at d = 100, N = 10^4", "montecarlo", _compare_mc, reference=_mc_reference,
-                       error_model="Monte Carlo z·SE + bound on the neglected O(d/N) + O(d³/N²) terms from the "
-                                   "exact 1/N series",
                        detects="a leading term off by more than z·SE + the neglected terms (which fill |Δ|/tol ≈ 1)"),
     ],
     mutants=[
