@@ -1,4 +1,4 @@
-"""X.1 — the next-order ("real-Gaussian") correction to E[(C + z)⁻¹] (extension beyond the paper; MATH.md §E end).
+"""X.1 — the next-order ("real-Gaussian") correction to E[(C + z)⁻¹] (extension beyond the paper; docs/mathematics.md §E end).
 
 Stein's lemma for real Gaussian data (derivation in lindiff_verify/real_gaussian.py) gives, exactly up to the
 covariance of R with τ̂ = (1/N) Tr(I − zR) (O(1/d²) relative in traces),
@@ -174,7 +174,7 @@ def _mc_compare(st, ref, ctx):
 
 X1 = Derivation(
     id="X.1", title="Real-Gaussian (next-order) correction to the mean resolvent E[(C + z)⁻¹]",
-    paper_ref=PaperRef("X.1", "extension of Appendix D (MATH.md §E, finite-size behaviour)",
+    paper_ref=PaperRef("X.1", "extension of Appendix D (docs/mathematics.md §E, finite-size behaviour)",
                        note="not in the paper; derived by us from Stein's lemma"),
     statement=STATEMENT,
     display=[sp.Eq(sp.Symbol("r_i"), r), sp.Eq(sp.Symbol("g_i"), g), sp.Eq(tau, STATEMENT["tau"])],
