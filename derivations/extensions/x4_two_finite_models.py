@@ -64,15 +64,18 @@ STATEMENT = build()
 MODEL_ARGS = tuple(A_[x] for x in (*_MODEL_SYMS, KAP)) + tuple(B_[x] for x in (*_MODEL_SYMS, KAP))
 
 
-def _assemble(st, vals_a, vals_b, sig, qv):
-    """E A = A_without_cross + cross_factor · Σ_i cross_summand(σ_i) (the sum done numerically)."""
+def _assembler(st):
+    """E A(vals_a, vals_b, σ, q) = A_without_cross + cross_factor · Σ_i cross_summand(σ_i) (the sum done numerically)."""
     args = (q, s) + MODEL_ARGS
-    va = [vals_a[x] for x in (*_MODEL_SYMS, KAP)]
-    vb = [vals_b[x] for x in (*_MODEL_SYMS, KAP)]
-    summ = checks.lambdify(args, st["cross_summand"])(qv, sig, *va, *vb)
-    base = float(checks.lambdify(args, st["A_without_cross"])(qv, 1.0, *va, *vb))
-    fac = float(checks.lambdify(args, st["cross_factor"])(qv, 1.0, *va, *vb))
-    return base + fac * float(np.sum(np.broadcast_to(summ, sig.shape)))
+    summ, base, fac = (checks.lambdify(args, st[k]) for k in ("cross_summand", "A_without_cross", "cross_factor"))
+
+    def value(vals_a, vals_b, sig, qv):
+        va = [vals_a[x] for x in (*_MODEL_SYMS, KAP)]
+        vb = [vals_b[x] for x in (*_MODEL_SYMS, KAP)]
+        total = float(np.sum(np.broadcast_to(summ(qv, sig, *va, *vb), sig.shape)))
+        return float(base(qv, 1.0, *va, *vb)) + float(fac(qv, 1.0, *va, *vb)) * total
+
+    return value
 
 
 # ---------------------------------------------------------------------------------------------- (a) algebra
@@ -134,6 +137,7 @@ def _mc_compare(st, ref, ctx):
     """E A of the statement (sums from the leading-order solver only) against the pair Monte Carlo; z·SE,
     Bonferroni over all cases; single d = 50, no extrapolation."""
     n_cases = len(ref) * len(MC_QC)
+    assemble = _assembler(st)
     out = Outcome()
     zmax = 0.0
     for (lab, a, b, est), (mean, se) in ref.items():
@@ -141,7 +145,7 @@ def _mc_compare(st, ref, ctx):
         n, n2 = int(round(_mc.D_MC * a)), int(round(_mc.D_MC * b))
         for j, (qv, cv) in enumerate(MC_QC):
             zv = qv + cv
-            v = _assemble(st, _vals(sig, n, est, zv, "a"), _vals(sig, n2, est, zv, "b"), sig, qv)
+            v = assemble(_vals(sig, n, est, zv, "a"), _vals(sig, n2, est, zv, "b"), sig, qv)
             tol = tolerance.monte_carlo(se[j], n_cases)
             out.tolerance_model = tol.model
             zmax = max(zmax, abs(v - mean[j]) / se[j])
