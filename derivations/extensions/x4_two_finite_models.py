@@ -39,7 +39,7 @@ def _model(tag):
 A_, B_ = _model("a"), _model("b")
 
 
-def _pieces(scale, fluct, tag_map):
+def _pieces(scale, fluct, tag_map, per_n=True):
     """(own term E Tr R(Σ0+q)R + E δᵀR²δ, per-direction E[R]_ii) of one model, in its tagged symbols."""
     st = _x5.build(scale=scale)
     N_, em_, f_, rho_, D_ = (_x5.N, _x5.em, _x5.f, _x5.rho, _x5.D)
@@ -47,17 +47,17 @@ def _pieces(scale, fluct, tag_map):
     own = st["trRSR"] + q * trr2 + st["dR2d"]
     sr = s / f_  # the reduced problem's eigenvalue σ' = σ N_eff/N
     p22 = 1 - D_
-    r = rho_ / (sr + KAP) + scale * rho_ / (N_ * D_) * (sr**2 / (sr + KAP) ** 3
+    r = rho_ / (sr + KAP) + scale * rho_ / ((N_ if per_n else 1) * D_) * (sr**2 / (sr + KAP) ** 3
                                                         + (_x5.P[(3, 3)] - p22) * sr / (D_ * (sr + KAP) ** 2))
     sub = {x: tag_map[x] for x in (*_MODEL_SYMS, KAP)}
     return own.xreplace(sub), r.xreplace(sub)
 
 
-def build(scale=1, fluct_b=True, cross=2):
-    own_a, r_a = _pieces(scale, True, A_)
-    own_b, r_b = _pieces(scale, fluct_b, B_)
+def build(scale=1, fluct_b=True, cross=2, per_n=True, same=False):
+    own_a, r_a = _pieces(scale, True, A_, per_n)
+    own_b, r_b = _pieces(scale, fluct_b, B_, per_n)
     return {"own_a": own_a, "own_b": own_b, "r_a": r_a, "r_b": r_b,
-            "cross_summand": (s + q) * r_a * r_b, "A_without_cross": q * (own_a + own_b), "cross_factor": -cross * q}
+            "cross_summand": (s + q) * r_a * (r_a if same else r_b), "A_without_cross": q * (own_a + own_b), "cross_factor": -cross * q}
 
 
 STATEMENT = build()
@@ -181,6 +181,8 @@ X4 = Derivation(
         Mutant("N′ treated as deterministic (its fluctuation dropped)", "no T1²/(N′D′) in the own term of N′",
                replace=build(fluct_b=False)),
         Mutant("cross term counted once", "−q Σ(σ+q)E[R]E[R′]", replace=build(cross=1)),
+        Mutant("diagonal correction without 1/N", "ΔE[R]_ii = (ρ/D)[…]", replace=build(per_n=False)),
+        Mutant("cross term from one model only", "Σ(σ+q)E[R]_ii²", replace=build(same=True)),
     ],
     claim_kind="asymptotic",
     regime="finite d, N, N′ (z > 0); real Gaussian data; remainder O(1/d) absolute as in X.5",
