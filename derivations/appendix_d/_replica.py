@@ -172,7 +172,8 @@ MC_Z = (0.2, 1.0)
 TWO_LEVEL = np.array([0.5, 2.0])
 
 
-WISHART_BATCH = 1000  # Wishart draws per batch (a batch is one task on a cluster)
+WHITE_BATCH = 4096  # white draws per batch (a batch is one task on a cluster): O(d) memory per draw
+DENSE_BATCH = 1000  # dense draws per batch: O(N d) memory per draw
 
 
 def _white_resolvent_draws(d, n, zs, xp, rng, k):
@@ -193,7 +194,7 @@ def white_mc(ctx):
             n = int(round(d / a))
             nd = max(8, int(budget * (2 if a > 1 else 1) / d))
             mom = stream_dict(functools.partial(_white_resolvent_draws, d, n, MC_Z, ctx.xp),
-                              ctx.batch_seeds(f"white alpha={a} d={d}", nd, WISHART_BATCH), map=ctx.map)
+                              ctx.batch_seeds(f"white alpha={a} d={d}", nd, WHITE_BATCH), map=ctx.map)
             for zv in MC_Z:
                 means[zv].append(float(mom[zv].mean))
                 ses[zv].append(float(np.sqrt(mom[zv].var / mom[zv].n)))
@@ -232,7 +233,7 @@ def two_level_mc(ctx):
         nd = max(8, int(budget / d))
         spec = np.repeat(TWO_LEVEL, d // 2)
         mom = stream_dict(functools.partial(_two_level_draws, spec, n, MC_Z, ctx.xp),
-                          ctx.batch_seeds(f"two-level dense d={d}", nd, WISHART_BATCH), map=ctx.map)
+                          ctx.batch_seeds(f"two-level dense d={d}", nd, DENSE_BATCH), map=ctx.map)
         for key in M:
             M[key].append(float(mom[key].mean))
             S[key].append(float(np.sqrt(mom[key].var / mom[key].n)))

@@ -10,19 +10,15 @@ c1(d)·4/d² → 1 as d → ∞. The neglected terms are O(d/N) and O(d³/N²).
 Convention: DKL(p0 ‖ N(m, C)) (estimated mean) or DKL(p0 ‖ N(0, C)) (known mean), ε = 0, natural log.
 """
 
-from functools import partial
-
 import mpmath
 import numpy as np
 import sympy as sp
-from array_api_compat import array_namespace
 
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.theory import finite_n
 from lindiff_verify.verification.registry import Case, Derivation, Figure, Mutant, Outcome, PaperRef, Variable
-from lindiff_verify.model.backend import standard_normal
-from lindiff_verify.simulation.streaming import stream_moments
-from lindiff_verify.simulation.wishart import white_wishart_eigenvalues, white_wishart_resolvent_statistics
+
+from . import _wishart_mc as _mc
 
 al = sp.Symbol("alpha", positive=True)
 d = sp.Symbol("d", positive=True)
@@ -77,28 +73,6 @@ def _simp(e):
     return sp.cancel(sp.expand(sp.expand_log(e, force=True)))
 
 
-WISHART_BATCH = 2000  # Wishart draws per batch (a batch is one task on a cluster)
-
-
-def _kl_draws(dd, n, est, xp, rng, k):
-    """DKL(N(0, I) ‖ N(·, C)) of k white Wishart draws C (N·C ~ W_d(n or n − 1, I)), in namespace ``xp``;
-    the estimated-mean term δᵀC⁻¹δ = Σ g_i²/(N λ_i), g ~ N(0, I) independent of C by rotation invariance.
-    Known mean: Tr C⁻¹ and ln det C straight from the tridiagonal in O(d) (no eigenvalues)."""
-    if not est:
-        st = white_wishart_resolvent_statistics(dd, n, [0.0], rng=rng, batch=k, xp=xp)
-        return 0.5 * (st.trace_inv[:, 0] - dd + st.logdet[:, 0])
-    ev = white_wishart_eigenvalues(dd, n, rng=rng, batch=k, method="tridiagonal", estimated_mean=est, xp=xp)
-    xp = array_namespace(ev)
-    kl = 0.5 * xp.sum(1 / ev - 1 + xp.log(ev), axis=1)
-    if est:
-        g = standard_normal(rng, (k, dd), xp)
-        kl = kl + 0.5 * xp.sum(g**2 / (n * ev), axis=1)
-    return kl
-
-
-def _kl_moments(ctx, name, dd, n, est, draws):
-    return stream_moments(partial(_kl_draws, dd, n, est, ctx.xp), ctx.batch_seeds(name, draws, WISHART_BATCH),
-                          map=ctx.map)
 
 
 D21 = Derivation(
@@ -113,9 +87,7 @@ D21 = Derivation(
     checks=[
         checks.numeric("mpmath solve of D.11 at z = 1e-12", "mpmath", _compare_zeta, reference=_zeta_reference,
                        error_model="rigorous bound 0 ≤ ζ(z) − (1 − α) ≤ α z/((1 − α)σ_min), plus mpmath precision",
-                       detects="a ζ0 off by more than the bias bound α z/((1 − α)σ_min) ≈ 10⁻¹² (ζ(z) sits near that "
-                               "bound by construction, so |Δ|/tol ≈ 1 is expected); it cannot resolve a change in ζ0 "
-                               "smaller than that bound"),
+                       detects="a ζ0 off by more than the bias bound ≈ 1e-12, not less; |Δ|/tol ≈ 1 by construction"),
         checks.symbolic("sympy: the z → 0 limit of D.11 (ζ form)", _zeta_limit, simplify=_simp),
     ],
     mutants=[
@@ -193,7 +165,7 @@ def _mc_reference(ctx):
     draws = ctx.paths(quick=1500, full=20000, what="Wishart draws per mean convention")
     res = {}
     for est in (False, True):
-        kl = _kl_moments(ctx, f"wishart {'estimated' if est else 'known'} mean", dd, n, est, draws)
+        kl = _mc.kl_moments(ctx, f"wishart {'estimated' if est else 'known'} mean", dd, n, est, draws)
         res[est] = (float(kl.mean), float(np.sqrt(kl.var / kl.n)))
     return {"d": dd, "N": n, "mc": res}
 
@@ -215,8 +187,7 @@ def _compare_mc(st, ref, ctx):
         key = "estimated" if est else "known"
         out.cases.append(Case({"d": dd, "N": n, "mean": key, "entry": "per dimension E DKL/d"}, per_dim_value,
                               mean / dd, tol.value / dd, bias_bound=float(tol.bias) / dd))
-        out.cases.append(Case({"d": dd, "N": n, "mean": key, "entry": "total E DKL"}, value, mean, tol.value,
-                              bias_bound=float(tol.bias)))
+        out.cases.append(Case({"d": dd, "N": n, "mean": key, "entry": "total E DKL"}, value, mean, tol.value, bias_bound=tol.bias))
         out.tolerance_model = tol.model + " (bias = O(d/N) + O(d³/N²) terms of the exact 1/N series)"
         meas[f"exact E DKL ({key} mean)"] = exact
         meas[f"Monte Carlo E DKL ({key} mean)"] = (mean, se)
@@ -246,10 +217,7 @@ D22 = Derivation(
         checks.numeric("Wishart Monte Carlo at d = 100, N = 10^4", "montecarlo", _compare_mc, reference=_mc_reference,
                        error_model="Monte Carlo z·SE + bound on the neglected O(d/N) + O(d³/N²) terms from the "
                                    "exact 1/N series",
-                       detects="a leading term off by more than z·SE + the neglected terms (a factor 2, d instead of "
-                               "d², …); the neglected terms make up most of the gap, so |Δ|/tol near 1 is expected and "
-                               "an error in the leading term smaller than them goes undetected: the exact-reference "
-                               "checks above test it more sharply"),
+                       detects="a leading term off by more than z·SE + the neglected terms (which fill |Δ|/tol ≈ 1)"),
     ],
     mutants=[
         Mutant("d²/(2N)", "factor 2", replace={"kl": d**2 / (2 * N)}),
@@ -277,7 +245,6 @@ def _fig_kl_collapse(ctx):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import matplotlib.ticker
 
     from lindiff_verify.model.spectra import power_law
     from lindiff_verify.simulation.wishart import covariance_eigh
@@ -301,9 +268,8 @@ def _fig_kl_collapse(ctx):
     ax.plot(grid, 1 / (4 * grid), "k--", label="d/(4N)")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    # ticks at the simulated ratios only (log-axis minor labels overlap into an unreadable string)
-    ax.set_xticks(ratios, [f"{r:g}" for r in ratios])
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xticks(ratios, [f"{r:g}" for r in ratios])  # only these: log-axis minor labels overlap
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
     ax.set_xlabel("N/d")
     ax.set_ylabel(r"$E\,D_{\mathrm{KL}}\,/\,d$")
     ax.legend(fontsize=7)
@@ -312,5 +278,4 @@ def _fig_kl_collapse(ctx):
 
 
 D22.figures = [Figure("kl_collapse", "KL per dimension collapses onto d/(4N) for N > d", _fig_kl_collapse,
-                      caption="d = 20, known mean, ε = 0, 200 draws per point; the exact curve is spectrum-free, so the "
-                              "three Monte Carlo series (k = 0, 1, 2) overlap each other and the exact curve.")]
+                      caption="d = 20, known mean, ε = 0, 200 draws per point; spectrum-free: the Monte Carlo series k = 0, 1, 2 overlap the exact curve.")]

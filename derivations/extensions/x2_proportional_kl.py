@@ -14,7 +14,8 @@ from lindiff_verify.theory import finite_n
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.verification.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
 
-from ..appendix_d.kl_asymptote import N, _kl_moments, _simp, al, d, zeta0
+from ..appendix_d import _wishart_mc as _mc
+from ..appendix_d.kl_asymptote import N, _simp, al, d, zeta0
 
 F_expr = (al / (1 - al) - 1 - (1 - al) / al * sp.log(1 - al)) / 2
 G_known_expr = (al / (1 - al) ** 2 + sp.log(1 - al) / 2) / 2
@@ -64,7 +65,7 @@ def _mc_proportional_reference(ctx):
     draws = ctx.paths(quick=600, full=6000, what="Wishart draws per d")
     rows = []
     for dd in ds:
-        kl = _kl_moments(ctx, f"wishart d={dd}", dd, 2 * dd, False, draws)
+        kl = _mc.kl_moments(ctx, f"wishart d={dd}", dd, 2 * dd, False, draws)
         rows.append((dd, float(kl.mean) / dd, float(np.sqrt(kl.var / kl.n)) / dd))
     x = np.array([[1.0, 1.0 / r[0]] for r in rows])
     y = np.array([r[1] for r in rows])

@@ -38,11 +38,12 @@ def _pl_reference(ctx):
     from lindiff_verify.simulation import power_law_regime as plr
 
     rng = ctx.rng("wishart")
+    scale = ctx.paths(quick=1, full=5, what=f"multiple of the draws {[dr for _, dr in _PL_SIZES]} at d = {[dd for dd, _ in _PL_SIZES]}")
     out = {}
     with threadpool_limits(limits=1):
         for dd, draws in _PL_SIZES:
             sig = spectra.power_law(dd, 2.0, normalise="trace")
-            out[dd] = (sig, plr.monte_carlo(_PL_QS, sig, 2 * dd, ctx.pick(quick=draws, full=5 * draws), rng))
+            out[dd] = (sig, plr.monte_carlo(_PL_QS, sig, 2 * dd, scale * draws, rng, xp=ctx.xp))
     return out
 
 

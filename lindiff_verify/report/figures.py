@@ -94,6 +94,8 @@ def render_figure(derivation, figure, ctx) -> tuple[dict, str | None]:
         if not isinstance(fig, matplotlib.figure.Figure):
             raise TypeError(f"make() returned {type(fig).__name__}, expected a matplotlib.figure.Figure")
         _readable_legends(fig)
+        w_in, h_in = fig.get_size_inches()
+        meta["aspect"] = round(float(w_in / h_in), 3)  # wide figures (several panels) get the card's full width
         meta["unlabelled_axes"] = unlabelled_axes(fig)
         fmt, uri, size = _encode(fig)
         meta.update({"format": fmt, "bytes": size, "error": None})

@@ -104,7 +104,10 @@ def gap(case) -> Markup | None:
 
 
 _BRACED = re.compile(r"(?<=[^\s_^])([_^])\{([^{}]{1,40})\}")
-_BARE = re.compile(r"(?<=[^\s_^(])([_^])([A-Za-z0-9]{1,2}|[-−]\d{1,2}|\*)(?![A-Za-z0-9_])")
+#: (not after two ASCII word characters: code names such as kl_gaussian_mp or sigma^2 stay as written)
+_BARE = re.compile(r"(?<=[^\s_^(])(?<![A-Za-z_][A-Za-z0-9_])([_^])([-−]?\d+(?:\.\d+)?|[A-Za-z0-9]{1,2}|\*)"
+                   r"(?![A-Za-z0-9_])")
+_PAREN_SUP = re.compile(r"(?<=[^\s_^(])\^\(([^()]{1,12})\)")
 #: a one-letter symbol with a word subscript: L_test, D_KL (not snake_case words: num_train_timesteps)
 _WORD_SUB = re.compile(r"(?<![A-Za-z0-9_])([A-Za-zΑ-Ωα-ωᾱ])_([A-Za-z]{3,8})(?![A-Za-z0-9_])")
 
@@ -121,6 +124,7 @@ def text(s) -> Markup:
         return f"<{tag}>{m.group(2)}</{tag}>"
 
     out = _BRACED.sub(sub, out)
+    out = _PAREN_SUP.sub(lambda m: f"<sup>{m.group(1)}</sup>", out)
     out = _WORD_SUB.sub(lambda m: f"{m.group(1)}<sub>{m.group(2)}</sub>", out)
     out = _BARE.sub(sub, out)
     return Markup(out)
@@ -155,10 +159,14 @@ def shown_failure(check: dict) -> tuple[str, dict] | None:
     return None
 
 
-#: a measurement is a gap between theory and simulation when its name says so (the derivations name them
-#: "relative error …", "… gap …", "discrete minus …"); fitted finite-size slopes and standard errors are not
-_GAP_KEY = re.compile(r"(relative (error|gap)|\bgap\b|minus|differ|out[- ]of[- ]domain)", re.I)
-_NOT_GAP = re.compile(r"(\bSE\b|slope|finite-size|chi2|p-value|d·relative)", re.I)
+#: a measurement is a gap between theory and simulation when its name says so: the derivations name them
+#: "relative error …", "relative gap …", "discrete minus …", "… differ …", "out-of-domain …", or give a
+#: "reproduction gap" as ratios sample/claimed (whose gap is |ratio − 1|); fitted slopes, standard errors,
+#: the measured quantities themselves (a train–test "gap total") and their parameters are not gaps
+_GAP_KEY = re.compile(r"(relative (error|gap)|\bminus\b|differ|out[- ]of[- ]domain|reproduction gap.* / |"
+                      r"max \|leading − MC\|)", re.I)
+_NOT_GAP = re.compile(r"((^|\s)SE\b|slope|finite-size|chi2|p-value|d·relative)", re.I)
+_RATIO_GAP = re.compile(r"reproduction gap.* / ", re.I)
 
 
 def _numbers(v):
@@ -183,12 +191,15 @@ def measured_gaps(records: list[dict]) -> list[dict]:
             for k, v in (c.get("measurements") or {}).items():
                 if _GAP_KEY.search(k) and not _NOT_GAP.search(k):
                     nums = _numbers(v)
+                    if _RATIO_GAP.search(k):
+                        nums = [x - 1.0 for x in nums]
                     if nums:
                         found.append((max(nums, key=abs), k))
             if found:
                 prefer = [f for f in found if "extrapolated" in f[1]] or found
                 size, key = max(prefer, key=lambda f: abs(f[0]))
-                out.append({"id": r["id"], "kind": r.get("claim_kind", ""), "check": c["name"], "what": key,
+                what = f"{key} (largest |ratio − 1|)" if _RATIO_GAP.search(key) else key
+                out.append({"id": r["id"], "kind": r.get("claim_kind", ""), "check": c["name"], "what": what,
                             "size": size, "more": len(found) - 1})
         if r.get("claim_kind") == "approximate":
             errs = [c.get("worst_case") or {} for c in r.get("checks", [])]

@@ -184,20 +184,16 @@ def map_batches(fn: Callable, items: Sequence) -> list:
         return client.gather(futures)
 
 
-class _InDerivationModule:
-    """A function of a derivation module, made callable on any worker: derivation files are loaded from
-    paths as packages (``registry._load_module``), not importable by name on a fresh worker, so the worker
-    loads the file first and only then unpickles the function (which may name its helper modules)."""
+class _WithDerivations:
+    """A batch function made callable on any worker. Derivation files are loaded from paths as packages
+    (``registry._load_module``), not importable by name on a fresh worker, and a batch function may name
+    them anywhere inside (a partial of a derivation's statistic): the worker first loads the derivation
+    modules this process has loaded, and only then unpickles the function."""
 
-    def __init__(self, fn, module):
+    def __init__(self, fn):
         import cloudpickle
 
-        from .registry import BUILTIN_PACKAGE, USER_PREFIX
-
-        prefix = BUILTIN_PACKAGE if module.__name__.startswith(BUILTIN_PACKAGE + ".") else USER_PREFIX
-        depth = len(module.__name__.split(".")) - len(prefix.split(".")) - (prefix == USER_PREFIX)
-        self.file = module.__file__
-        self.root = str(Path(module.__file__).parents[depth - 1]) if depth >= 1 else None
+        self.modules = _derivation_modules()
         self.payload = cloudpickle.dumps(fn)
 
     def __call__(self, item):
@@ -205,18 +201,34 @@ class _InDerivationModule:
 
         from .registry import _load_module
 
-        _load_module(Path(self.file), Path(self.root) if self.root else None)
+        for name, file, root in self.modules:
+            if name not in sys.modules:
+                _load_module(Path(file), Path(root))
         return cloudpickle.loads(self.payload)(item)
 
 
-def _portable(fn):
+def _derivation_modules() -> list[tuple[str, str, str]]:
+    """(module name, file, package root folder) of every derivation module loaded in this process."""
     from .registry import BUILTIN_PACKAGE, USER_PREFIX
 
-    target = getattr(fn, "func", fn)  # functools.partial
-    mod = sys.modules.get(getattr(target, "__module__", "") or "")
-    if mod is not None and getattr(mod, "__file__", None) and mod.__name__.startswith((BUILTIN_PACKAGE + ".", USER_PREFIX + ".")):
-        return _InDerivationModule(fn, mod)
-    return fn
+    out = []
+    for name, mod in list(sys.modules.items()):
+        file = getattr(mod, "__file__", None)
+        if not file or file.endswith("__init__.py"):
+            continue
+        if name.startswith(BUILTIN_PACKAGE + "."):
+            depth = len(name.split(".")) - len(BUILTIN_PACKAGE.split("."))
+        elif name.startswith(USER_PREFIX + "."):
+            depth = len(name.split(".")) - len(USER_PREFIX.split(".")) - 1
+        else:
+            continue
+        if depth >= 1:
+            out.append((name, file, str(Path(file).parents[depth - 1])))
+    return sorted(out)
+
+
+def _portable(fn):
+    return _WithDerivations(fn)
 
 
 # ----------------------------------------------------------------------------------------------------
