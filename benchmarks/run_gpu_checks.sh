@@ -11,7 +11,12 @@ export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1
 OUT=${OUT:-/tmp/gpu_out}; mkdir -p "$OUT"
 nvidia-smi -L
 python3 -c "import cupy, numpy, scipy, sympy; print('cupy', cupy.__version__, 'numpy', numpy.__version__, 'scipy', scipy.__version__, 'sympy', sympy.__version__)"
-echo "== sampling"; timeout 200 python3 benchmarks/gpu_sampling_check.py | tee "$OUT/gpu_sampling.json"
-echo "== wishart"; timeout 120 python3 benchmarks/gpu_wishart_check.py | tee "$OUT/gpu_wishart.json"
-echo "== pytest -m gpu"; timeout 150 python3 -m pytest -q -p no:cacheprovider -m gpu -rs tests/ 2>&1 | tee "$OUT/gpu_pytest.log" | tail -8
-echo "== check --backend cupy"; timeout 100 python3 -m lindiff_verify check eq.9 C.9 --backend cupy 2>&1 | tail -4
+# time limits add up to 470 s (≤ 8 minutes with the set-up above)
+echo "== sampling"; timeout 80 python3 benchmarks/gpu_sampling_check.py | tee "$OUT/gpu_sampling.json"
+echo "== wishart"; timeout 50 python3 benchmarks/gpu_wishart_check.py | tee "$OUT/gpu_wishart.json"
+echo "== pytest -m gpu"; timeout 90 python3 -m pytest -q -p no:cacheprovider -m gpu -rs tests/ 2>&1 | tee "$OUT/gpu_pytest.log" | tail -8
+# every derivation, full fidelity, Monte Carlo on the GPU (≥ 100× the CPU quick run's paths; ctx.paths)
+echo "== check --backend cupy --fidelity full"
+timeout 240 python3 -m lindiff_verify check --backend cupy --fidelity full --jobs 12 --json "$OUT/check_cupy_full.json" \
+  2>&1 | tee "$OUT/check_cupy_full.log" | tail -15
+echo "== RESULTS.md"; timeout 10 python3 benchmarks/gpu_results.py "$OUT" | tail -40

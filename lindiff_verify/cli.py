@@ -10,22 +10,13 @@ import sys
 
 import click
 
+from .report.oneline import OneLineGroup
+from .model.backend import BACKENDS
 from .verification.context import FIDELITIES, Context
-from .model.errors import InputError
+from .verification.record import AgreementRecord
 from .verification.registry import discover
 
 __all__ = ["main"]
-
-
-class _Group(click.Group):
-    """Turns InputError into one line on stderr and exit status 2 (no traceback)."""
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except InputError as exc:
-            click.echo(f"lindiff-verify: error: {exc}", err=True)
-            sys.exit(2)
 
 
 def _registry(paths):
@@ -59,7 +50,7 @@ derivations_option = click.option(
 )
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="lindiff-verify")
 def main():
     """Verify the analytic results of Merger & Goldt, arXiv:2505.24769 (linear diffusion models)."""
@@ -92,7 +83,7 @@ def _fmt(x):
     return f"{x:.2e}"
 
 
-def print_table(result: dict, out=None):
+def print_table(result: AgreementRecord, out=None):
     echo = lambda s="": click.echo(s, file=out)  # noqa: E731
     for r in result["derivations"]:
         killed = sum(m["killed"] for m in r["mutants"])
@@ -120,9 +111,11 @@ def print_table(result: dict, out=None):
 
 
 def common_run_options(f):
-    f = click.option("--seed", type=int, default=0, show_default=True, help="Root seed of every random draw.")(f)
+    f = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+                     help="Root seed of every random draw (an integer ≥ 0).")(f)
     f = click.option("--fidelity", type=click.Choice(FIDELITIES), default="quick", show_default=True)(f)
-    f = click.option("--backend", type=str, default="numpy", show_default=True, help="numpy, cupy (a CUDA GPU) or array-api-strict (CPU).")(f)
+    f = click.option("--backend", type=click.Choice(BACKENDS), default="numpy", show_default=True,
+                     help="Array backend: numpy, cupy (a CUDA GPU) or array-api-strict (CPU).")(f)
     return derivations_option(f)
 
 
@@ -141,6 +134,10 @@ def check(ids, seed, fidelity, backend, paths, json_path, no_mutants, jobs, sche
     from .verification.execution import make_engine
     from .verification.runner import exit_status, run
 
+    if json_path and json_path != "-":
+        from .report.atomic import check_writable
+
+        check_writable(json_path, "--json", folder=False)  # refused before any check runs
     ctx = Context(seed=seed, fidelity=fidelity, backend=backend)
     if backend != "numpy":
         ctx.xp  # noqa: B018 — validates the backend now, before any work

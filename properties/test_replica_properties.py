@@ -6,8 +6,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from lindiff_verify.theory.stieltjes import solve_kappa, solve_kappa_mp, solve_zeta, stieltjes
+from properties.strategies import eigenvalues
 
-spectra = st.lists(st.floats(1e-3, 1e3, allow_nan=False, allow_infinity=False), min_size=1, max_size=30).map(np.array)
+spectra = eigenvalues(min_size=1, max_size=30, lo=1e-3, hi=1e3)
 n_samples = st.integers(1, 200)
 zs = st.floats(1e-6, 1e4, allow_nan=False)
 

@@ -8,13 +8,14 @@ from lindiff_verify.simulation import montecarlo
 from lindiff_verify.theory import samplers
 from lindiff_verify.verification import tolerance
 from lindiff_verify.model.vp import VPSchedule, make_grid
-from properties.strategies_sampling import regularisation, short_schedules, spectra
+from properties.strategies import eigenvalues as spectra
+from properties.strategies import regularisation, short_schedules
 
 STOCH = ["ddpm", "ddpm_posterior", "euler_maruyama", "exponential_integrator", "ddim", "heun"]
 
 
 @settings(max_examples=15, deadline=None)
-@given(lam=spectra(max_size=3), sch=short_schedules(max_T=25), c=regularisation(), name=st.sampled_from(STOCH),
+@given(lam=spectra(max_size=3), sch=short_schedules(max_T=25), c=regularisation(max_c=1.0), name=st.sampled_from(STOCH),
        seed=st.integers(0, 2**32 - 1))
 def test_exact_recursion_equals_monte_carlo(lam, sch, c, name, seed):
     m = np.linspace(-1, 1, lam.size)
@@ -27,7 +28,7 @@ def test_exact_recursion_equals_monte_carlo(lam, sch, c, name, seed):
     assert np.all(np.abs(r.var - var) <= tolerance.monte_carlo(r.se_var, n).value + 1e-12)
 
 
-@given(lam=spectra(lo=0.05, hi=6.0), c=regularisation(), name=st.sampled_from(
+@given(lam=spectra(lo=0.05, hi=6.0), c=regularisation(max_c=1.0), name=st.sampled_from(
     ["ddpm", "ddim", "euler_maruyama", "euler", "exponential_integrator"]), bmax=st.floats(5.0, 20.0))
 @example(lam=np.array([5.75]), c=1.0, name="exponential_integrator", bmax=15.0)
 def test_first_order_convergence_to_continuous_time(lam, c, name, bmax):
@@ -46,7 +47,7 @@ def test_first_order_convergence_to_continuous_time(lam, c, name, bmax):
     assert err[1] >= 0.35 * err[0] - 1e-12
 
 
-@given(lam=spectra(lo=0.05, hi=6.0), c=regularisation())
+@given(lam=spectra(lo=0.05, hi=6.0), c=regularisation(max_c=1.0))
 def test_samplers_of_the_same_process_agree_with_many_steps(lam, c):
     vp = VPSchedule()
     laws = {n: samplers.exact_moments(n, lam, vp, num_steps=2000, t_stop=0.01, c=c) for n in samplers.SAMPLERS}

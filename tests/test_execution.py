@@ -17,7 +17,8 @@ from lindiff_verify.verification.context import Context
 from lindiff_verify.verification.registry import discover
 from lindiff_verify.verification.runner import run
 
-CHEAP = ["eq.9", "eq.11"]  # two cheap derivations with Monte Carlo / random draws: the test stays well under 60 s
+# two cheap derivations with random draws; eq.10's Monte Carlo has two batches, which become nested cluster tasks
+CHEAP = ["eq.9", "eq.10"]
 _TIMING = {"seconds", "generated", "execution"}
 
 
@@ -62,23 +63,34 @@ def _dying_derivation(folder, marker, always=False):
         dying = Derivation(
             id="X.97", title="A check that kills its worker", paper_ref=PaperRef("X.97", "test"),
             statement={{"double": 2 * x}}, variables=[Variable(x, "a number", "x > 0")],
-            checks=[checks.numeric("floats", "numeric", _numeric, error_model="float64 rounding")],
-            mutants=[Mutant("triple", "3x", replace={{"double": 3 * x}})],
+            checks=[checks.numeric("floats", "numeric", _numeric, error_model="float64 rounding"),
+                    checks.numeric("floats again", "numeric", _numeric, error_model="float64 rounding")],
+            mutants=[Mutant("triple", "3x", replace={{"double": 3 * x}}),
+                     Mutant("quadruple", "4x", replace={{"double": 4 * x}})],
         )
     '''))
     return folder
 
 
+def _batch_tasks(cluster) -> int:
+    """Nested Monte Carlo batch tasks (execution._WithDerivations) the in-process scheduler has finished so far."""
+    return sum(p.state_counts.get("memory", 0) for name, p in cluster.scheduler.task_prefixes.items()
+               if name.startswith("_WithDeriv"))
+
+
 def test_the_same_seed_gives_the_same_json_on_a_cluster_as_locally(cluster):
     selected = discover().select(CHEAP)
     local = run(selected, Context(seed=5))
+    before = _batch_tasks(cluster)
     engine = execution.make_engine(scheduler=cluster.scheduler_address)
     try:
         remote = run(selected, Context(seed=5), engine=engine)
+        nested = _batch_tasks(cluster) - before
     finally:
         engine.close()
     assert remote["provenance"]["execution"]["engine"] == "dask"
     assert [d["id"] for d in remote["derivations"]] == CHEAP
+    assert nested >= 6, "eq.10's 3 cases × 2 Monte Carlo batches ran as nested tasks"
     assert all(d["verdict"] == "agree" for d in remote["derivations"])
     assert _strip(remote) == _strip(local)
 

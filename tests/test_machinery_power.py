@@ -1,5 +1,5 @@
 """Power of the checks: every Monte Carlo and finite-size-extrapolated check rejects a claim that is off by
-2 % (quick fidelity) or 0.5 % (full), or its derivation says why it cannot (``Check.detection_note``).
+2 % (quick fidelity) or 0.5 % (full), or its derivation says why it cannot (``Check.detects``: what it can and cannot detect).
 
 The threshold is measured by the runner (``detects_relative_error``: bisection on claim × (1 ± ε) against the
 already-computed reference). A tolerance widened by mistake shows up here as a threshold above target.
@@ -42,7 +42,7 @@ def test_statistical_checks_detect_the_target_relative_error(did, request):
     rec = derivation_record(did, cfg.getoption("--derivations"), seed=cfg.getoption("--seed"), fidelity=fidelity)
     weak, known = [], []
     for c in rec["checks"]:
-        if not is_statistical(c) or c.get("detection_note") or c["verdict"] != "agree":
+        if not is_statistical(c) or c.get("detects") or c["verdict"] != "agree":
             continue  # a check that does not agree fails test_check_agrees already
         eps = c.get("detects_relative_error")
         if eps is None or eps > TARGET[fidelity]:

@@ -1,5 +1,7 @@
 """Specification of the Monte Carlo engine: streamed batches, Chan merges, seeding, namespaces."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -41,16 +43,70 @@ def test_reproducible_and_batches_independent():
     assert not np.allclose(ss, ss2)
 
 
-@pytest.mark.parametrize("name", ["ddpm", "ddpm_posterior", "euler_maruyama", "exponential_integrator", "ddim"])
-def test_mc_agrees_with_exact_law(name):
-    sch, grid, lam, m = _setup()
+def _mc_and_law_agree(name, sch=None, seed=1, n=20000):
+    """The Monte Carlo of the record's mc_step against its exact law, within Bonferroni z·SE over 2d moments."""
+    sch = sch or schedules.constant(0.05, 20)
+    grid = make_grid(sch)
+    lam, m = np.array([0.1, 1.0, 4.0]), np.array([1.0, 0.0, -2.0])
     eps = samplers.eigen_denoiser(grid, lam, m, c=0.1)
-    r = montecarlo.monte_carlo_moments(name, sch, eps, 3, 20000, seed=1)
+    r = montecarlo.monte_carlo_moments(name, sch, eps, 3, n, seed=seed)
     mean, var = samplers.exact_moments(name, lam, sch, mean_components=m, c=0.1)
-    tol_m = tolerance.monte_carlo(r.se_mean, 6).value
-    tol_v = tolerance.monte_carlo(r.se_var, 6).value
-    assert np.all(np.abs(r.mean - mean) <= tol_m)
-    assert np.all(np.abs(r.var - var) <= tol_v)
+    return bool(np.all(np.abs(r.mean - mean) <= tolerance.monte_carlo(r.se_mean, 6).value)
+                and np.all(np.abs(r.var - var) <= tolerance.monte_carlo(r.se_var, 6).value))
+
+
+@pytest.mark.parametrize("name", list(samplers.SAMPLERS))
+def test_mc_agrees_with_exact_law(name):
+    assert _mc_and_law_agree(name)
+
+
+# deliberately wrong records: a wrong noise variance or time index in either path must be caught
+
+
+DDPM, DDPM_POSTERIOR = samplers.SAMPLERS["ddpm"], samplers.SAMPLERS["ddpm_posterior"]  # the correct records
+
+
+def _mc_beta_tilde(g, k, x, eps, z):  # DDPM drawing σ² = β̃ instead of β
+    return DDPM_POSTERIOR.mc_step(g, k, x, eps, z)
+
+
+def _mc_late_denoiser(g, k, x, eps, z):  # DDPM step with the denoiser called at t_{k−1}
+    return DDPM.mc_step(g, k, x, lambda y, j: eps(y, j - 1), z)
+
+
+def _law_beta_tilde(g):
+    return dataclasses.replace(DDPM.law_step(g),
+                               noise_var=DDPM_POSTERIOR.law_step(g).noise_var)
+
+
+def _law_shifted(g):  # step k uses the coefficients of step k − 1
+    law = DDPM.law_step(g)
+    shift = lambda c: np.concatenate([c[1:], c[-1:]])  # noqa: E731
+    return samplers.StepLaw(shift(law.P), shift(law.Q), shift(law.noise_var))
+
+
+BUGS = {"mc: σ² = β̃": {"mc_step": _mc_beta_tilde}, "mc: denoiser at t_{k−1}": {"mc_step": _mc_late_denoiser},
+        "law: σ² = β̃": {"law_step": _law_beta_tilde}, "law: coefficients of step k − 1": {"law_step": _law_shifted}}
+
+
+@pytest.mark.parametrize("bug", list(BUGS))
+def test_a_wrong_record_is_caught_by_the_monte_carlo_check(bug, monkeypatch):
+    wrong = dataclasses.replace(DDPM, **BUGS[bug])
+    assert samplers.consistency_error(wrong) is not None  # register() would refuse it at import
+    monkeypatch.setitem(samplers.SAMPLERS, "ddpm", wrong)  # bypass register: the statistical check alone
+    assert not _mc_and_law_agree("ddpm", sch=schedules.linear(20, beta_start=0.01, beta_end=0.2))
+
+
+@pytest.mark.parametrize("bug", [b for b in BUGS if b.startswith("mc")])
+def test_c9_monte_carlo_check_catches_a_wrong_monte_carlo_step(bug, monkeypatch):
+    from derivations.appendix_c.discretisation import c9
+    from lindiff_verify.verification.context import Context
+    from lindiff_verify.verification.runner import run_check
+
+    check = next(ch for ch in c9.checks if ch.name.startswith("Monte Carlo"))
+    assert run_check(c9, check, Context(seed=0), {"claim": c9.statement})["claim"]["verdict"] == "agree"
+    monkeypatch.setitem(samplers.SAMPLERS, "ddpm", dataclasses.replace(DDPM, **BUGS[bug]))
+    assert run_check(c9, check, Context(seed=0), {"claim": c9.statement})["claim"]["verdict"] == "disagree"
 
 
 def test_matrix_denoiser_is_eq8():
@@ -99,3 +155,11 @@ def test_cupy_matches_exact_law():
     mean, var = samplers.exact_moments("ddpm", lam, sch, mean_components=m)
     assert np.all(np.abs(r.mean - mean) <= tolerance.monte_carlo(r.se_mean, 6).value)
     assert np.all(np.abs(r.var - var) <= tolerance.monte_carlo(r.se_var, 6).value)
+
+
+def test_one_running_moments_for_samplers_and_wishart_statistics():
+    from lindiff_verify.simulation import moments, wishart
+
+    assert montecarlo.RunningMoments is moments.RunningMoments is wishart.RunningMoments
+    acc = moments.RunningMoments().update(np.array([1.0]))
+    assert acc.count == 1 and np.isnan(acc.var) and np.isnan(acc.se)  # fewer than two draws: no variance

@@ -28,7 +28,7 @@ def test_analytic_derivative_matches_a_finite_difference(norm):
 def test_monte_carlo_agrees_with_the_corrected_equivalent_at_small_d():
     rng = np.random.default_rng(1)
     sig = spectra.power_law(20, 1.0, normalise="trace")
-    (gap, se), _ = P.monte_carlo((0.5,), sig, 40, 3000, rng)[0.5]
+    gap, se = P.monte_carlo((0.5,), sig, 40, 3000, rng)[0.5]["gap"]
     assert abs(P.corrected(0.5, sig, 40)[0] - gap) < 4 * se + 0.02 * abs(gap)  # X.1 remainder O(1/d²) relative
 
 

@@ -6,6 +6,7 @@ Runs on a small subset — eq.9 plus a temporary folder of tiny fake derivations
 from __future__ import annotations
 
 import json
+import re
 import os
 import textwrap
 from html.parser import HTMLParser
@@ -81,8 +82,9 @@ def _bad_figure(ctx):
 broken = Derivation(
     id="X.902", title="A derivation whose check raises", paper_ref=PaperRef("X.902", "test"),
     statement={"a": x}, variables=[Variable(x, "x", "x > 0")],
-    checks=[checks.numeric("raises", "numeric", _boom, error_model="none")],
-    mutants=[Mutant("2x", "doubled", replace={"a": 2 * x})],
+    checks=[checks.numeric("raises", "numeric", _boom, error_model="none"),
+            checks.numeric("raises too", "numeric", _boom, error_model="none")],
+    mutants=[Mutant("2x", "doubled", replace={"a": 2 * x}), Mutant("3x", "tripled", replace={"a": 3 * x})],
     figures=[Figure("bad", "A figure that raises", _bad_figure)],
 )
 '''
@@ -112,7 +114,7 @@ def _build(out, *paths, **kw):
 def _strip_timings(v):
     """The record without what legitimately changes between runs (timings, generation time, tracebacks)."""
     if isinstance(v, dict):
-        return {k: _strip_timings(u) for k, u in v.items() if k not in ("seconds", "generated", "traceback")}
+        return {k: _strip_timings(u) for k, u in v.items() if k not in ("seconds", "generated", "traceback", "profile")}
     if isinstance(v, list):
         return [_strip_timings(u) for u in v]
     return v
@@ -171,7 +173,7 @@ def test_exit_zero_when_all_agree_and_two_on_bad_input(tmp_path, fake_ok):
     assert "invalid derivation id" in unknown.output and "no.such.id" in unknown.output
     bad_jobs = run.invoke(report, ["--jobs", "0", "--out", str(tmp_path / "c"), "--no-builtin", "--no-progress",
                                    "--derivations", str(EQ9)])
-    assert bad_jobs.exit_code == 2 and "invalid jobs" in bad_jobs.output
+    assert bad_jobs.exit_code == 2 and "--jobs" in bad_jobs.output and len(bad_jobs.output.strip().splitlines()) == 1
     missing = run.invoke(report, ["--out", str(tmp_path / "d"), "--no-builtin", "--derivations", str(tmp_path / "nope")])
     assert missing.exit_code == 2
     assert not (tmp_path / "b").exists() and not (tmp_path / "c").exists()
@@ -290,8 +292,10 @@ def _slow(st, ref, ctx):
     return [Case({}, 0.0, 0.0, 0.0)]
 
 slow = Derivation(id="X.903", title="Hangs", paper_ref=PaperRef("X.903", "test"), statement={"a": x},
-                  variables=[Variable(x, "x", "real")], mutants=[Mutant("2x", "doubled", replace={"a": 2 * x})],
-                  checks=[checks.numeric("sleeps", "numeric", _slow, error_model="none")])
+                  variables=[Variable(x, "x", "real")],
+                  mutants=[Mutant("2x", "doubled", replace={"a": 2 * x}), Mutant("3x", "tripled", replace={"a": 3 * x})],
+                  checks=[checks.numeric("sleeps", "numeric", _slow, error_model="none"),
+                          checks.numeric("sleeps too", "numeric", _slow, error_model="none")])
 '''
 
 
@@ -306,13 +310,15 @@ def test_a_derivation_past_its_timeout_is_an_error_card(tmp_path):
     assert by_id["eq.9"]["verdict"] == "agree"
 
 
-def test_a_file_that_does_not_import_becomes_an_error_card(tmp_path, fake_ok):
+def test_a_file_that_does_not_import_is_refused_before_any_check_runs(tmp_path, fake_ok):
+    """As for list and check: one line naming the file and the problem, exit 2, nothing written."""
     (fake_ok / "broken_syntax.py").write_text("this is not python (\n")
-    rec = _build(tmp_path / "out", fake_ok)
-    errs = [d for d in rec["derivations"] if d["id"] == "load:broken_syntax"]
-    assert len(errs) == 1 and errs[0]["verdict"] == "error" and "SyntaxError" in errs[0]["error"]
-    assert rec["summary"]["agree"] == 2 and rec["summary"]["error"] == 1
-    assert "broken_syntax.py failed to load" in (tmp_path / "out" / "index.html").read_text()
+    with pytest.raises(InputError, match=r"broken_syntax\.py: line 1: SyntaxError"):
+        _build(tmp_path / "out", fake_ok)
+    result = CliRunner().invoke(report, ["X.901", "--out", str(tmp_path / "o"), "--no-builtin", "--no-progress",
+                                         "--derivations", str(fake_ok)])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert "broken_syntax.py" in result.output and not (tmp_path / "o").exists()
 
 
 def test_a_surviving_mutant_fails_the_run(tmp_path, fake_ok):
@@ -325,3 +331,19 @@ def test_a_surviving_mutant_fails_the_run(tmp_path, fake_ok):
     assert "mutant 'no change' survived" in result.output
     page = (tmp_path / "o" / "index.html").read_text()
     assert "survived" in page and "1/2 killed" in page
+
+
+def test_profile_prints_where_the_time_went(tmp_path, fake_ok):
+    result = CliRunner().invoke(report, ["--out", str(tmp_path / "p"), "--no-builtin", "--no-progress", "--profile",
+                                         "--derivations", str(EQ9), "--derivations", str(fake_ok)])
+    assert result.exit_code == 0, result.output
+    err = result.stderr
+    assert "where the time went" in err
+    for phase in ("discovery", "derivations (checks, mutants, figures)", "rendering the page"):
+        assert phase in err
+    # per derivation (checks, mutants, figures), per check and per figure
+    assert re.search(r"^eq\.9\s+\d+\.\d+\s+\d+\.\d+\s+\d+\.\d+", err, re.M)
+    assert "X.901  monte carlo" in err and "X.901  hist" in err
+    assert "where the time went" not in result.stdout
+    rec = json.loads((tmp_path / "p" / "agreement.json").read_text())
+    assert {"discovery", "rendering"} <= set(rec["provenance"]["profile"])

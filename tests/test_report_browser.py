@@ -43,8 +43,12 @@ fake = Derivation(
     id="X.911", title="A deliberately wrong finite-N correction", paper_ref=PaperRef("X.911", "browser test"),
     statement={"bias": 1 / N}, display=sp.Eq(sp.Symbol("b_N"), sp.Sum(1 / N**2, (N, 1, sp.Symbol("M")))),
     variables=[Variable(N, "number of samples", "N ≥ 2")],
-    checks=[checks.numeric("exact rational", "recursion", _exact, error_model="exact (1e-12)")],
-    mutants=[Mutant("N + 1", "1/(N + 1)", replace={"bias": 1 / (N + 1)})],
+    checks=[checks.numeric("exact rational", "recursion", _exact, error_model="exact (1e-12)"),
+            checks.numeric("exact rational, large N", "recursion",
+                           lambda st, ref, ctx: [c for c in _exact(st, ref, ctx) if c.params["N"] >= 10],
+                           error_model="exact (1e-12)")],
+    mutants=[Mutant("N + 1", "1/(N + 1)", replace={"bias": 1 / (N + 1)}),
+             Mutant("N + 2", "1/(N + 2)", replace={"bias": 1 / (N + 2)})],
     claim_kind="asymptotic", regime="N → ∞",
     figures=[Figure("decay", "Decay with N", _figure, caption="exact against 1/N.")],
 )
@@ -74,7 +78,43 @@ def test_report_renders_in_chromium(page, tmp_path):
     assert facts["mfrac"] and all(f["stacked"] for f in facts["mfrac"])
     (img,) = facts["images"]
     assert img["natural_w"] > 100 and img["w"] > 100
+    assert facts["overflow"] == [], "no figure or equation overflows its card"
+    # the screenshot is of the whole page, however tall (stitched from tiles)
+    from PIL import Image
+
+    with Image.open(shot) as im:
+        assert im.size == (1280, facts["screenshot_height"])
+    assert facts["screenshot_height"] >= facts["scroll_height"] > 1000
     assert shot.stat().st_size > 10_000
+
+
+def test_a_page_taller_than_one_tile_is_screenshot_whole(tmp_path):
+    """A page of 2.5 tiles: the stitched screenshot has the page's full height and its bottom is drawn."""
+    from PIL import Image
+
+    from lindiff_verify.report.browser import TILE_HEIGHT
+
+    height = int(2.5 * TILE_HEIGHT)
+    page = tmp_path / "tall.html"
+    page.write_text('<!doctype html><html><head><meta charset="utf-8"><style>body{margin:0}</style></head><body>'
+                    f'<article class="card" data-derivation="eq.1"><div style="height:{height - 200}px;'
+                    'background:#fff"></div><div style="height:200px;background:#c00"></div>'
+                    '<math><mi>x</mi></math></article></body></html>')
+    shot = tmp_path / "tall.png"
+    facts = inspect_page(page, screenshot=shot)
+    with Image.open(shot) as im:
+        assert im.size[1] >= height
+        assert im.convert("RGB").getpixel((100, height - 100)) == (204, 0, 0)
+
+
+def test_probe_flags_a_figure_wider_than_its_card(tmp_path):
+    page = tmp_path / "wide.html"
+    page.write_text('<!doctype html><html><head><meta charset="utf-8"></head><body>'
+                    '<article class="card" data-derivation="eq.1" style="width:300px">'
+                    '<math><mi>x</mi></math><figure style="width:600px;margin:0">'
+                    '<div style="width:600px;height:20px;background:#00c"></div></figure></article></body></html>')
+    found = " | ".join(problems(inspect_page(page), expected_ids=["eq.1"]))
+    assert "overflow their card" in found
 
 
 def test_probe_flags_a_broken_page(tmp_path):

@@ -93,15 +93,20 @@ def test_running_moments_equal_one_pass_moments():
 
 
 def test_streamed_statistics_bounded_batches():
+    from lindiff_verify.simulation.streaming import stream_dict
+
     sizes = []
 
-    def draw(k):
+    def batch(rng, k):
         sizes.append(k)
-        return w.white_wishart_eigenvalues(8, 16, rng=np.random.default_rng(len(sizes)), batch=k)
+        ev = w.white_wishart_eigenvalues(8, 16, rng=rng, batch=k)
+        return {"tr": w.trace_moment(ev), "tr_inv": w.white_wishart_resolvent_statistics(8, 16, [1.0], rng=rng,
+                                                                                         batch=k).trace_inv[:, 0]}
 
-    out = w.spectral_statistics(draw, {"tr": w.trace_moment}, n_draws=250, batch=64)
-    assert max(sizes) <= 64 and sum(sizes) == 250 and out["tr"].count == 250
-    assert abs(out["tr"].mean - 1.0) <= Z * out["tr"].se
+    seeds = [(s, min(64, 250 - 64 * i)) for i, s in enumerate(np.random.SeedSequence(5).spawn(4))]
+    out = stream_dict(batch, seeds)
+    assert max(sizes) <= 64 and sum(sizes) == 250 and out["tr"].count == out["tr_inv"].count == 250
+    assert abs(out["tr"].mean - 1.0) <= Z * out["tr"].se  # E (1/d) Tr C = 1
 
 
 def test_array_api_strict_namespace():
@@ -152,3 +157,54 @@ def test_cupy_paths_match_numpy_law():
         ev = w.white_wishart_eigenvalues(10, 20, rng=np.random.default_rng(0), batch=2000, method=method, xp=cxp)
         t1 = cxp.mean(ev, axis=1).get()
         assert abs(t1.mean() - 1.0) <= Z * np.sqrt(2 * 20 / (10 * 400) / 2000)
+
+
+def test_resolvent_statistics_by_hand():
+    # T = [[2, 1], [1, 2]]: eigenvalues 1 and 3; z = 1: Tr (T + 1)^{-1} = 1/2 + 1/4, Tr (T + 1)^{-2} = 1/4 + 1/16,
+    # ln det = ln 8
+    st = w.tridiagonal_resolvent_statistics(np.array([[2.0, 2.0]]), np.array([[1.0]]), [1.0, 0.0])
+    np.testing.assert_allclose(st.trace_inv, [[0.75, 1 + 1 / 3]], rtol=1e-15)
+    np.testing.assert_allclose(st.trace_inv2, [[0.3125, 1 + 1 / 9]], rtol=1e-15)
+    np.testing.assert_allclose(st.logdet, [[np.log(8.0), np.log(3.0)]], rtol=1e-15)
+
+
+def test_white_resolvent_statistics_shapes_zero_block_and_z0():
+    z = [0.5, 2.0]
+    st = w.white_wishart_resolvent_statistics(10, 4, z, rng=np.random.default_rng(0), batch=3)
+    assert st.trace_inv.shape == st.trace_inv2.shape == st.logdet.shape == (3, 2)
+    ev = w.white_wishart_eigenvalues(10, 4, rng=np.random.default_rng(0), batch=3)
+    assert np.sum(ev == 0.0) == 3 * 6  # 6 exact zeros per draw, each contributing 1/z, 1/z², ln z
+    np.testing.assert_allclose(st.trace_inv, (1 / (ev[:, :, None] + z)).sum(1), rtol=1e-13)
+    full = w.white_wishart_resolvent_statistics(5, 50, [0.0], rng=np.random.default_rng(1), batch=2)
+    ev = w.white_wishart_eigenvalues(5, 50, rng=np.random.default_rng(1), batch=2)
+    np.testing.assert_allclose(full.trace_inv[:, 0], (1 / ev).sum(1), rtol=1e-13)
+    np.testing.assert_allclose(full.logdet[:, 0], np.log(ev).sum(1), rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("z", [[-0.1], [np.nan], [], [0.0]])
+def test_resolvent_statistics_bad_z(z):
+    with pytest.raises(InputError) as err:
+        w.white_wishart_resolvent_statistics(10, 4, z, rng=np.random.default_rng(0))  # z = 0: C is singular here
+    assert err.value.parameter == "z"
+
+
+def test_resolvent_statistics_array_api_strict():
+    xps = pytest.importorskip("array_api_strict")
+    st = w.white_wishart_resolvent_statistics(8, 12, [0.1, 1.0], rng=np.random.default_rng(0), batch=2, xp=xps)
+    assert type(st.trace_inv).__module__.startswith("array_api_strict")
+    ref = w.white_wishart_resolvent_statistics(8, 12, [0.1, 1.0], rng=np.random.default_rng(0), batch=2)
+    np.testing.assert_allclose(np.asarray(st.trace_inv2), ref.trace_inv2, rtol=1e-15)
+
+
+@pytest.mark.gpu
+def test_cupy_resolvent_statistics_match_numpy():
+    ok, why = cupy_available()
+    if not ok:
+        pytest.skip(why)
+    import array_api_compat.cupy as cxp
+
+    z = [1e-3, 0.1, 1.0]
+    st = w.white_wishart_resolvent_statistics(200, 300, z, rng=np.random.default_rng(0), batch=64, xp=cxp)
+    ref = w.white_wishart_resolvent_statistics(200, 300, z, rng=np.random.default_rng(0), batch=64)
+    for a, b in ((st.trace_inv, ref.trace_inv), (st.trace_inv2, ref.trace_inv2), (st.logdet, ref.logdet)):
+        np.testing.assert_allclose(a.get(), b, rtol=1e-12)

@@ -8,10 +8,14 @@ mean m(1 − ᾱ_Tλ/v_T), variance λ + ᾱ_T²λ²(1 − λ)/v_T², plus the d
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import sympy as sp
+from array_api_compat import array_namespace
 
 from lindiff_verify.model import schedules
+from lindiff_verify.simulation.streaming import normal_statistic, stream_moments
 from lindiff_verify.model.vp import VPSchedule
 from lindiff_verify.theory import samplers
 from lindiff_verify.verification import checks, tolerance
@@ -31,19 +35,24 @@ def _data(rng):
 
 
 # -- check 1: Monte Carlo of the one-step sampler in the original basis ---------------------------------------
+def _one_step(root, mvec, eps):
+    """x = C^{1/2} ε + m for each row ε, in ``eps``'s namespace (root = U diag(√λ))."""
+    xp = array_namespace(eps)
+    return eps @ xp.asarray(root.T) + xp.asarray(mvec)
+
+
 def _mc_reference(ctx):
     rng = ctx.rng("data")
     mvec, cov = _data(rng)
     lamv, U = np.linalg.eigh(cov)
     lamv = np.clip(lamv, 0.0, None)
-    n = ctx.pick(quick=40_000, full=1_000_000)
-    eps = ctx.rng("paths").standard_normal((n, mvec.size))
-    x = eps @ (U * np.sqrt(lamv)).T + mvec  # x = C^{1/2} ε + m
-    xc = x - x.mean(0)
-    cov_hat = xc.T @ xc / (n - 1)
+    n = ctx.paths(quick=40_000, full=1_000_000, what="one-step sampler draws")
+    mom = stream_moments(normal_statistic(partial(_one_step, U * np.sqrt(lamv), mvec), (mvec.size,), ctx.xp),
+                         ctx.batch_seeds("paths", n, 1 << 16), map=ctx.map, full=True)
+    cov_hat = mom.cov
     # SE of a covariance entry: sqrt((C_ii C_jj + C_ij²)/n) (Gaussian fourth moments), with the estimate plugged in
     se_cov = np.sqrt((np.outer(np.diag(cov_hat), np.diag(cov_hat)) + cov_hat**2) / n)
-    return {"U": U, "lam": lamv, "m": U.T @ mvec, "mean_hat": x.mean(0), "se_mean": np.sqrt(np.diag(cov_hat) / n),
+    return {"U": U, "lam": lamv, "m": U.T @ mvec, "mean_hat": mom.mean, "se_mean": np.sqrt(np.diag(cov_hat) / n),
             "cov_hat": cov_hat, "se_cov": se_cov, "n": n}
 
 

@@ -6,5 +6,6 @@
 
 from .build import HTML_NAME, JSON_NAME, ReportData, build_report, collect, exit_status, write_atomic
 from .command import report
+from .notebook import AgreementRecord, check
 
-__all__ = ["build_report", "collect", "exit_status", "write_atomic", "report", "ReportData", "HTML_NAME", "JSON_NAME"]
+__all__ = ["check", "AgreementRecord", "build_report", "collect", "exit_status", "write_atomic", "report", "ReportData", "HTML_NAME", "JSON_NAME"]

@@ -67,7 +67,17 @@ window.addEventListener('load', function () {
     var u = el.getAttribute('src') || el.getAttribute('href') || '';
     if (/^(https?:)?\\/\\//i.test(u)) ext.push(u);
   });
+  var overflow = [];
+  document.querySelectorAll('article.card').forEach(function (c) {
+    var cb = c.getBoundingClientRect();
+    c.querySelectorAll('figure, img, .statement math').forEach(function (f) {
+      var b = f.getBoundingClientRect();
+      if (b.width > 0 && (b.right > cb.right + 1 || b.left < cb.left - 1))
+        overflow.push({card: c.getAttribute('data-derivation'), tag: f.tagName.toLowerCase(), right: b.right, card_right: cb.right});
+    });
+  });
   var facts = {cards: cards, math: maths, mfrac: fracs, images: imgs, external: ext, errors: window.__lv_errors,
+               overflow: overflow,
                scroll_height: closedHeight, title: document.title};
   var pre = document.createElement('pre'); pre.id = 'lv-probe'; pre.textContent = JSON.stringify(facts);
   document.body.appendChild(pre);
@@ -102,9 +112,46 @@ def _console_errors(stderr: str) -> list[str]:
     return out
 
 
+#: height of one screenshot tile (Chromium's single-capture limit is about 16 384 px)
+TILE_HEIGHT = 8000
+
+
+def _screenshot(chromium: str, html_path: Path, page: str, shot: Path, width: int, height: int, timeout: float) -> list:
+    """A screenshot of the whole page (closed <details>), however tall: tiles of TILE_HEIGHT px, each a copy of
+    the page shifted up by its offset, stitched with Pillow. Returns Chromium's stderr texts."""
+    from PIL import Image
+
+    stderrs, tiles = [], []
+    for y0 in range(0, height, TILE_HEIGHT):
+        h = min(TILE_HEIGHT, height - y0)
+        style = f"<style>html, body {{ overflow: hidden !important; }} body {{ position: relative; top: -{y0}px; }}</style>"
+        fd, tmp = tempfile.mkstemp(prefix=".lv-tile-", suffix=".html", dir=html_path.parent)
+        png = Path(tmp).with_suffix(".png")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(page.replace("</head>", style + "\n</head>", 1))
+            r = _run(chromium, [f"--window-size={width},{h}", "--virtual-time-budget=5000", f"--screenshot={png}",
+                                Path(tmp).as_uri()], timeout)
+            stderrs.append(r.stderr)
+            if not png.exists():
+                raise RuntimeError(f"no screenshot written (chromium exit {r.returncode}): {r.stderr[-2000:]}")
+            with Image.open(png) as im:
+                tiles.append((y0, im.convert("RGB").crop((0, 0, width, h))))
+        finally:
+            os.unlink(tmp)
+            if png.exists():
+                png.unlink()
+    whole = Image.new("RGB", (width, height), "white")
+    for y0, im in tiles:
+        whole.paste(im, (0, y0))
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    whole.save(shot, optimize=True)
+    return stderrs
+
+
 def inspect_page(html_path: str | os.PathLike, *, screenshot: str | os.PathLike | None = None, width: int = 1280,
-                 max_height: int = 16000, timeout: float = 120, chromium: str | None = None) -> dict:
-    """Load the page in headless Chromium; return layout facts (and save a full-page screenshot)."""
+                 timeout: float = 120, chromium: str | None = None) -> dict:
+    """Load the page in headless Chromium; return layout facts (and save a screenshot of the whole page)."""
     chromium = chromium or find_chromium()
     if not chromium:
         raise FileNotFoundError("no Chromium binary found (install Debian's 'chromium' package)")
@@ -130,15 +177,12 @@ def inspect_page(html_path: str | os.PathLike, *, screenshot: str | os.PathLike 
     facts["console_errors"] = _console_errors(res.stderr)
     facts["chromium"] = chromium
     if screenshot is not None:
-        height = int(min(max(facts.get("scroll_height") or 1000, 600), max_height))
+        height = int(max(facts.get("scroll_height") or 1000, 600))
         shot = Path(screenshot).resolve()
-        shot.parent.mkdir(parents=True, exist_ok=True)
-        r2 = _run(chromium, [f"--window-size={width},{height}", "--virtual-time-budget=5000",
-                             f"--screenshot={shot}", html_path.as_uri()], timeout)
-        if not shot.exists():
-            raise RuntimeError(f"no screenshot written (chromium exit {r2.returncode}): {r2.stderr[-2000:]}")
+        for err in _screenshot(chromium, html_path, page, shot, width, height, timeout):
+            facts["console_errors"] += [e for e in _console_errors(err) if e not in facts["console_errors"]]
         facts["screenshot"] = str(shot)
-        facts["console_errors"] += [e for e in _console_errors(r2.stderr) if e not in facts["console_errors"]]
+        facts["screenshot_height"] = height
     return facts
 
 
@@ -163,6 +207,10 @@ def problems(facts: dict, expected_ids=None) -> list[str]:
     bad_img = [i for i in facts["images"] if not (i["complete"] and i["natural_w"] > 0 and i["w"] > 0 and i["h"] > 0)]
     if bad_img:
         out.append(f"{len(bad_img)} of {len(facts['images'])} figures are not visible")
+    over = facts.get("overflow") or []
+    if over:
+        out.append(f"{len(over)} figures or equations overflow their card: "
+                   f"{sorted({(o['card'], o['tag']) for o in over})[:5]}")
     if facts["external"]:
         out.append(f"external references: {facts['external'][:5]}")
     errs = list(facts.get("errors") or []) + list(facts.get("console_errors") or [])

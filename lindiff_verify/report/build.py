@@ -12,12 +12,9 @@ import datetime as _dt
 import json
 import math
 import os
-import signal
 import sys
-import threading
 import time
 from collections.abc import Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,12 +22,14 @@ from ..verification.context import FIDELITIES, Context
 from ..model.errors import InputError
 from ..verification.execution import Engine, TaskFailed, resolve_scheduler
 from ..verification.registry import Derivation, Registry, discover
+from ..verification.limits import TimeLimitExceeded, time_limit
+from ..verification.record import AgreementRecord, jsonable
 from ..verification.runner import SCHEMA, error_record, provenance, run_derivation, summarize
 from ..verification.runner import exit_status as runner_exit_status
-from .atomic import write_text_atomic
+from .atomic import check_writable, write_text_atomic
 from .figures import qualified_name, render_figure
 
-__all__ = ["discover_tolerant", "collect", "build_report", "write_atomic", "exit_status", "ReportData", "HTML_NAME", "JSON_NAME"]
+__all__ = ["discover_strict", "collect", "build_report", "write_atomic", "exit_status", "ReportData", "HTML_NAME", "JSON_NAME"]
 
 HTML_NAME = "index.html"
 JSON_NAME = "agreement.json"
@@ -40,17 +39,19 @@ JSON_NAME = "agreement.json"
 class ReportData:
     """The agreement record (JSON) and what only the page needs (MathML, figure images), by derivation id."""
 
-    record: dict
+    record: AgreementRecord
     views: dict = field(default_factory=dict)
 
 
 def _view(d: Derivation) -> dict:
     """MathML of the statement, its named pieces and the variables (computed where the Derivation lives)."""
-    from .mathml import latex_of, to_mathml
+    import sympy
 
-    def safe(expr, display="block"):
+    from .mathml import latex_of, lhs_for, to_mathml
+
+    def safe(expr, display="block", lhs=None):
         try:
-            return str(to_mathml(expr, display=display))
+            return str(to_mathml(expr, display=display, lhs_tex=lhs))
         except Exception as exc:  # printing must never sink a report
             return str(to_mathml(f"(cannot print: {type(exc).__name__})", display=display))
 
@@ -58,9 +59,19 @@ def _view(d: Derivation) -> dict:
         eqs = d.display_equations()
     except Exception:
         eqs = list(d.statement.values())
+    # every displayed statement is an equation: a bare right-hand side gets the left-hand side its
+    # statement key names (the i-th entry when display and statement match one to one)
+    keys = list(d.statement)
+    lhs = []
+    for i, e in enumerate(eqs):
+        if isinstance(e, sympy.core.relational.Relational) or isinstance(e, str):
+            lhs.append(None)
+            continue
+        key = keys[i] if len(eqs) == len(keys) else (keys[0] if len(keys) == 1 else None)
+        lhs.append(_try(lambda key=key: lhs_for(key, d.title)))
     return {
-        "display": [safe(e) for e in eqs],
-        "display_latex": [_try(lambda e=e: latex_of(e)) for e in eqs],
+        "display": [safe(e, lhs=h) for e, h in zip(eqs, lhs, strict=True)],
+        "display_latex": [_try(lambda e=e, h=h: (f"{h} = " if h else "") + latex_of(e)) for e, h in zip(eqs, lhs, strict=True)],
         "statement": [(k, safe(v, "inline")) for k, v in d.statement.items()],
         "variables": [safe(v.symbol, "inline") for v in d.variables],
     }
@@ -73,27 +84,12 @@ def _try(fn):
         return None
 
 
-class DerivationTimeout(BaseException):
+class DerivationTimeout(TimeLimitExceeded):
     """A derivation (or figure) ran past ``--timeout``; a BaseException so that no check swallows it."""
 
 
-@contextmanager
 def _time_limit(seconds: float | None, what: str):
-    """Raise DerivationTimeout after ``seconds`` of wall time (SIGALRM: main thread on POSIX; else no limit)."""
-    if not seconds or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def _alarm(signum, frame):
-        raise DerivationTimeout(f"{what} ran longer than {seconds:g} s (--timeout)")
-
-    old = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+    return time_limit(seconds, what, hint="--timeout", exc_type=DerivationTimeout)
 
 
 def _one(d: Derivation, seed: int, fidelity: str, backend: str, figures: bool,
@@ -134,24 +130,15 @@ def _worker(did: str, paths: tuple[str, ...], include_builtin: bool, seed: int, 
     matplotlib.use("Agg", force=True)
     key = (paths, include_builtin)
     if key not in _WORKER_REGISTRY:
-        _WORKER_REGISTRY[key] = discover_tolerant(paths, include_builtin=include_builtin)[0]
+        _WORKER_REGISTRY[key] = discover_strict(paths, include_builtin=include_builtin)
     rec, view = _one(_WORKER_REGISTRY[key][did], seed, fidelity, backend, figures, timeout)
     return did, rec, view
 
 
-def discover_tolerant(extra_paths: Sequence[str | os.PathLike] = (), *, include_builtin: bool = True
-                      ) -> tuple[Registry, list[dict]]:
-    """``registry.discover``, but a file that fails to import becomes a load error (file, error) instead of
-    sinking every other derivation. Duplicate ids are still an InputError."""
-    errors: list[dict] = []
-    return discover(extra_paths, include_builtin=include_builtin, load_errors=errors), errors
-
-
-def _load_error_record(err: dict) -> dict:
-    stem = Path(err["file"]).stem
-    return {"id": f"load:{stem}", "title": f"{Path(err['file']).name} failed to load", "paper_ref": "",
-            "section": "X", "claim_kind": "exact", "verdict": "error", "error": err["error"],
-            "traceback": err["traceback"], "source": err["file"], "checks": [], "mutants": [], "figures": []}
+def discover_strict(extra_paths: Sequence[str | os.PathLike] = (), *, include_builtin: bool = True) -> Registry:
+    """``registry.discover``: a file that fails to import, a duplicate id or a path that is not a folder or
+    a ``.py`` file is an InputError naming the file (the report, like ``list`` and ``check``, exits 2)."""
+    return discover(extra_paths, include_builtin=include_builtin)
 
 
 def collect(ids: Sequence[str] | None = None, *, seed: int = 0, fidelity: str = "quick", backend: str = "numpy",
@@ -171,17 +158,12 @@ def collect(ids: Sequence[str] | None = None, *, seed: int = 0, fidelity: str = 
     if timeout is not None and not (timeout >= 0 and math.isfinite(timeout)):
         raise InputError("timeout", f"is {timeout!r}", "seconds ≥ 0 (0: no limit)")
     paths = tuple(str(Path(p).resolve()) for p in derivation_paths)
-    reg, load_errors = discover_tolerant(paths, include_builtin=include_builtin)
-    try:
-        selected = reg.select(list(ids) if ids else None)
-    except InputError as exc:
-        if load_errors:
-            why = "; ".join(f"{Path(e['file']).name}: {e['error']}" for e in load_errors)
-            raise InputError(exc.parameter, f"{exc.problem} (files that failed to load: {why})", exc.allowed) from exc
-        raise
-    if ids and load_errors and progress:
-        for e in load_errors:
-            print(f"warning: {e['file']} failed to load: {e['error']}", file=sys.stderr)
+    t_disc = time.perf_counter()
+    selected = discover_strict(paths, include_builtin=include_builtin).select(list(ids) if ids else None)
+    t_disc = time.perf_counter() - t_disc
+    if not selected:
+        raise InputError("derivations", "none found (the built-in ones are excluded and no other path was given)",
+                         "at least one derivation: drop --no-builtin or add --derivations PATH")
     jobs = min(jobs, max(len(selected), 1))
 
     from tqdm import tqdm
@@ -224,8 +206,6 @@ def collect(ids: Sequence[str] | None = None, *, seed: int = 0, fidelity: str = 
     finally:
         bar.close()
     records = [results[d.id][0] for d in selected]
-    if not ids:  # a file that does not import is an error of the whole run: show it as a card
-        records += [_load_error_record(e) for e in load_errors]
     views = {d.id: results[d.id][1] for d in selected}
     summary = summarize(records)
     figs = [f for r in records for f in r.get("figures", [])]
@@ -235,22 +215,11 @@ def collect(ids: Sequence[str] | None = None, *, seed: int = 0, fidelity: str = 
     prov.update({"seconds": round(time.perf_counter() - t0, 3), "jobs": jobs, "timeout": timeout or None,
                  "generated": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
                  "derivation_paths": list(paths), "include_builtin": include_builtin,
-                 "load_errors": [{"file": e["file"], "error": e["error"]} for e in load_errors]})
+                 "profile": {"discovery": round(t_disc, 4)}})
     if execution:
         prov["execution"] = execution
     record = {"schema": SCHEMA, "provenance": prov, "derivations": records, "summary": summary}
-    return ReportData(_json_safe(record), views)
-
-
-def _json_safe(v):
-    """Non-finite floats as strings (as the runner does), so the file is strict JSON."""
-    if isinstance(v, float):
-        return v if math.isfinite(v) else str(v)
-    if isinstance(v, dict):
-        return {k: _json_safe(u) for k, u in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_json_safe(u) for u in v]
-    return v
+    return ReportData(jsonable(record), views)
 
 
 #: same rule as ``check``; a figure that failed to render also counts (summary.figure_errors)
@@ -266,15 +235,19 @@ def build_report(ids: Sequence[str] | None = None, out: str | os.PathLike = "rep
     """Run, render and write ``out/index.html`` and ``out/agreement.json``; returns the agreement record."""
     if fidelity not in FIDELITIES:
         raise InputError("fidelity", f"is {fidelity!r}", ", ".join(FIDELITIES))
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise InputError("out", f"{str(out)!r} is a file", "a folder (created if missing)")
+    out = check_writable(out, "out", folder=True)  # refused before any check runs
     data = collect(ids, seed=seed, fidelity=fidelity, backend=backend, derivation_paths=derivation_paths,
                    jobs=jobs, progress=progress, figures=figures, include_builtin=include_builtin, timeout=timeout,
                    scheduler=scheduler)
     from .render import render_html
 
+    t0 = time.perf_counter()
     page = render_html(data)  # everything is rendered before anything is written
+    t1 = time.perf_counter()
+    prof = data.record["provenance"].setdefault("profile", {})
+    prof["rendering"] = round(t1 - t0, 4)
+    doc = json.dumps(data.record, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    prof["writing"] = round(time.perf_counter() - t1, 4)  # serialising the record (the writes follow)
     doc = json.dumps(data.record, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / JSON_NAME, doc)

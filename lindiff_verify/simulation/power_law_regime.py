@@ -17,10 +17,13 @@ The relative error of the leading form is (leading − reference)/reference; its
 from __future__ import annotations
 
 import numpy as np
+from array_api_compat import array_namespace
 
 from ..model import spectra, validate
 from ..theory.real_gaussian import corrected_resolvent
 from ..theory.replica import Equivalents, averaged_alignment, averaged_test_loss, averaged_train_loss
+from .moments import RunningMoments
+from .wishart import bartlett_covariance
 
 __all__ = ["leading", "corrected", "monte_carlo", "predictor", "measure"]
 
@@ -59,44 +62,41 @@ def corrected(q, sig, n):
 
 
 def predictor(q, sig, n):
-    """df2/df1² at z = q (the size of the real-Gaussian term relative to the leading gap, MATH.md §E)."""
+    """df2/df1² at z = q (the size of the real-Gaussian term relative to the leading gap, docs/mathematics.md §E)."""
     e = Equivalents.from_spectrum(q, sig, n)
     return float(e.df2) / float(e.df1) ** 2
 
 
-def monte_carlo(qs, sig, n, draws, rng, block=100):
-    """Wishart Monte Carlo of (gap_t, align_t) at each q: {q: ((gap, se), (align, se))}.
+def monte_carlo(qs, sig, n, draws, rng, block=100, xp=None):
+    """Wishart Monte Carlo at each q: {q: {"gap": (mean, se), "align": (mean, se), "test": (mean, se)}}.
 
-    N·C = Σ0^{1/2} L Lᵀ Σ0^{1/2}, L the Bartlett factor of W_d(N, I) (exact law). The gap carries the exactly
-    zero-mean control variate q Σ_j (C_jj − σ_j)/(σ_j + q)² (E C = Σ0), which removes the O(1/√N) linear
-    fluctuation of the training loss; the alignment at c = 0 has none.
+    N·C = Σ0^{1/2} L Lᵀ Σ0^{1/2}, L the Bartlett factor of W_d(N, I) (exact law; ``wishart.bartlett_covariance``,
+    drawn and reduced in the namespace ``xp``). The gap carries the exactly zero-mean control variate
+    q Σ_j (C_jj − σ_j)/(σ_j + q)² (E C = Σ0), which removes the O(1/√N) linear fluctuation of the training loss;
+    the alignment at c = 0 has none.
     """
     d = sig.size
-    idx = np.arange(d)
-    rs = np.sqrt(sig)
-    acc = {q: [] for q in qs}
+    acc = {q: RunningMoments() for q in qs}
     done = 0
     while done < draws:
         m = min(block, draws - done)
-        low = np.tril(rng.standard_normal((m, d, d)), k=-1)
-        low[:, idx, idx] = np.sqrt(rng.chisquare(n - idx, size=(m, d)))
-        low *= rs[None, :, None]
-        c = low @ np.swapaxes(low, 1, 2) / n
-        lam, u = np.linalg.eigh(c)
-        sig_t = np.einsum("kji,j->ki", u**2, sig)
-        cjj = np.einsum("kjj->kj", c)
+        c = bartlett_covariance(sig, n, rng=rng, batch=m, xp=xp)
+        x = array_namespace(c)
+        res = x.linalg.eigh(c)
+        lam, sig_x = res.eigenvalues, x.asarray(sig)
+        sig_t = x.sum(res.eigenvectors**2 * sig_x[None, :, None], axis=1)
+        cjj = x.linalg.diagonal(c)
         for q in qs:
             r = 1 / (lam + q)
-            tr_r, tr_r2, tr_rsr = r.sum(1), (r**2).sum(1), (sig_t * r**2).sum(1)
+            tr_r, tr_r2, tr_rsr = x.sum(r, axis=1), x.sum(r**2, axis=1), x.sum(sig_t * r**2, axis=1)
             test = d - 2 * q * tr_r + q**2 * tr_r2 + q * tr_rsr
-            gap = test - (d - q * tr_r) + q * ((cjj - sig) / (sig + q) ** 2).sum(1)
-            acc[q].append(np.stack([gap, test - np.sum(sig / (sig + q))], 1))
+            gap = test - (d - q * tr_r) + q * x.sum((cjj - sig_x) / (sig_x + q) ** 2, axis=1)
+            acc[q].update(x.stack([gap, test - float(np.sum(sig / (sig + q))), test], axis=1))
         done += m
     out = {}
     for q in qs:
-        v = np.concatenate(acc[q])
-        mu, se = v.mean(0), v.std(0, ddof=1) / np.sqrt(v.shape[0])
-        out[q] = ((float(mu[0]), float(se[0])), (float(mu[1]), float(se[1])))
+        mu, se = np.asarray(acc[q].mean), np.sqrt(np.asarray(acc[q].var) / acc[q].n)
+        out[q] = {key: (float(mu[j]), float(se[j])) for j, key in enumerate(("gap", "align", "test"))}
     return out
 
 
@@ -120,7 +120,7 @@ def measure(ds, *, k=2.0, normalise="trace", qs=(0.1, 1.0), alpha=0.5, mc_ds=(),
                    "gap leading": lg, "gap X.1": cg, "gap leading/X.1 - 1": lg / cg - 1,
                    "align leading": la, "align X.1": ca, "align leading/X.1 - 1": la / ca - 1}
             if mc is not None:
-                (mg, sg), (ma, sa) = mc[q]
+                (mg, sg), (ma, sa) = mc[q]["gap"], mc[q]["align"]
                 row.update({"gap MC": mg, "gap MC se": sg, "gap leading/MC - 1": lg / mg - 1,
                             "gap leading/MC - 1 se": abs(lg) * sg / mg**2, "gap X.1/MC - 1": cg / mg - 1,
                             "align MC": ma, "align MC se": sa, "align leading/MC - 1": la / ma - 1,

@@ -1,6 +1,6 @@
-"""Wishart sampling engine: empirical covariances of Gaussian data and their spectra (MATH.md §0, §D).
+"""Wishart sampling engine: empirical covariances of Gaussian data and their spectra (docs/mathematics.md §0, §D).
 
-Conventions (MATH.md §0): data x ~ N(0, Σ0) with Σ0 = O diag(spectrum) Oᵀ; N samples.
+Conventions (docs/mathematics.md §0): data x ~ N(0, Σ0) with Σ0 = O diag(spectrum) Oᵀ; N samples.
 
 * known mean:      C = (1/N) Σ_μ x^μ x^μᵀ,            N·C ~ W_d(N, Σ0);
 * estimated mean:  C = (1/N) Σ_μ (x^μ − m)(x^μ − m)ᵀ, N·C ~ W_d(N − 1, Σ0).
@@ -16,7 +16,8 @@ Paths:
 * :func:`white_wishart_resolvent_statistics` — Σ0 = I, no eigenvalues: Tr (C + z)^{-1}, Tr (C + z)^{-2} and
   ln det(C + z) for many z from the tridiagonal draw in O(d) per z (:func:`tridiagonal_resolvent_statistics`,
   the LDLᵀ / continued-fraction recursion and its z-derivatives), vectorised over draws and z.
-* :func:`spectral_statistics` — streams draws in batches (bounded memory) into :class:`RunningMoments`.
+* streamed averages of any of these statistics: :mod:`lindiff_verify.simulation.streaming` (batches merged into
+  :class:`~lindiff_verify.simulation.moments.RunningMoments`).
 
 Random numbers come from a NumPy ``Generator`` (``ctx.rng(name)``); arrays are returned in the
 namespace ``xp`` (NumPy by default, CuPy draws on the device from a generator seeded by ``rng``).
@@ -42,13 +43,12 @@ __all__ = [
     "covariance_eigvalsh",
     "covariance_eigh",
     "white_wishart_eigenvalues",
+    "bartlett_covariance",
     "laguerre_tridiagonal",
     "ResolventStatistics",
     "tridiagonal_resolvent_statistics",
     "white_wishart_resolvent_statistics",
     "RunningMoments",
-    "iter_batches",
-    "spectral_statistics",
     "trace_moment",
     "resolvent_trace",
 ]
@@ -198,6 +198,24 @@ def _bartlett_eigvalsh(m, p, rng, batch, xp):
     return xp.linalg.eigvalsh(L @ xp.matrix_transpose(L))
 
 
+def bartlett_covariance(spectrum, n_samples, *, rng, batch=1, xp=None):
+    """(batch, d, d) known-mean covariances C = Σ0^{1/2} L Lᵀ Σ0^{1/2} / N with Σ0 = diag(spectrum) and L the
+    Bartlett factor of W_d(N, I) (L_ii = χ_{N−i+1}, L_ij ~ N(0, 1) below the diagonal): the law of
+    :func:`sample_covariance` (known mean) from O(d²) random numbers per draw, no N × d sample; needs N ≥ d."""
+    sig = validate.spectrum("spectrum", spectrum, strictly_positive=True)
+    d = sig.size
+    n = validate.positive_int("n_samples", n_samples, minimum=d)
+    _check_rng(rng)
+    b = _check_batch(batch)
+    xp = _namespace(xp, spectrum)
+    lower = np.tril(rng.standard_normal((b, d, d)), k=-1)
+    idx = np.arange(d)
+    lower[:, idx, idx] = _chi(rng, n - idx, (b, d))
+    lower *= np.sqrt(sig)[None, :, None]
+    L = _to_xp(lower, xp)
+    return (L @ xp.matrix_transpose(L)) / n
+
+
 def white_wishart_eigenvalues(d, n_samples, *, rng, batch=1, method="tridiagonal", estimated_mean=False, xp=None):
     """(batch, d) ascending eigenvalues of C for Σ0 = I (N·C ~ W_d(n, I), n = N or N − 1).
 
@@ -322,30 +340,6 @@ def white_wishart_resolvent_statistics(d, n_samples, z, *, rng, batch=1, estimat
 # ----------------------------------------------------------------------------------------------------
 # streaming moments of spectral statistics
 # ----------------------------------------------------------------------------------------------------
-
-
-def iter_batches(draw: Callable[[int], object], n_draws: int, batch: int) -> Iterator[object]:
-    """Yield ``draw(k)`` for batch sizes k summing to ``n_draws`` (each k ≤ ``batch``)."""
-    n_draws = validate.positive_int("n_draws", n_draws)
-    batch = _check_batch(batch)
-    done = 0
-    while done < n_draws:
-        k = min(batch, n_draws - done)
-        yield draw(k)
-        done += k
-
-
-def spectral_statistics(draw: Callable[[int], object], statistics: Mapping[str, Callable], n_draws: int,
-                        batch: int = 64) -> dict[str, RunningMoments]:
-    """Stream ``n_draws`` eigenvalue draws (``draw(k)`` → (k, d)) through ``statistics`` (eigs → (k,)).
-
-    Memory stays bounded by one batch; returns running moments per statistic.
-    """
-    out = {name: RunningMoments() for name in statistics}
-    for ev in iter_batches(draw, n_draws, batch):
-        for name, f in statistics.items():
-            out[name].update(to_numpy(f(ev)))
-    return out
 
 
 def trace_moment(eigs, k: int = 1):

@@ -19,6 +19,14 @@ from array_api_compat import array_namespace
 
 from ..model.errors import InputError
 
+
+def _namespace(*arrays):
+    """The arrays' namespace; plain Python sequences and numbers are taken as NumPy float64 arrays."""
+    if any(isinstance(a, (list, tuple, int, float)) for a in arrays):
+        arrays = tuple(np.asarray(a, dtype=np.float64) if isinstance(a, (list, tuple, int, float)) else a
+                       for a in arrays)
+    return array_namespace(*arrays), arrays
+
 __all__ = ["kl_gaussian", "kl_gaussian_diag", "kl_gaussian_mp", "w2_gaussian", "w2_gaussian_diag", "w2_gaussian_mp"]
 
 
@@ -50,7 +58,7 @@ def _eig_psd(S, name, xp):
 def kl_gaussian(mu0, Sigma0, m_s, Sigma_s) -> float:
     """eq.11 in float64 (any array namespace): DKL(N(μ0, Σ0) ‖ N(m_s, Σ_s)) as a Python float (+inf if either
     covariance is singular)."""
-    xp = array_namespace(mu0, Sigma0, m_s, Sigma_s)
+    xp, (mu0, Sigma0, m_s, Sigma_s) = _namespace(mu0, Sigma0, m_s, Sigma_s)
     d = _check(mu0, Sigma0, "mu0", "Sigma0", xp)
     _check(m_s, Sigma_s, "m_s", "Sigma_s", xp, d)
     nu, V = _eig_psd(Sigma_s, "Sigma_s", xp)
@@ -67,7 +75,7 @@ def kl_gaussian(mu0, Sigma0, m_s, Sigma_s) -> float:
 def kl_gaussian_diag(mu0, var0, m_s, var_s) -> float:
     """eq.11 when Σ0 = diag(var0) and Σ_s = diag(var_s) in the same basis: ½Σ_i[r_i − 1 − ln r_i + δ_i²/var_s,i],
     r_i = var0_i/var_s_i (each term ≥ 0, computed without cancellation between the log-determinants)."""
-    xp = array_namespace(mu0, var0, m_s, var_s)
+    xp, (mu0, var0, m_s, var_s) = _namespace(mu0, var0, m_s, var_s)
     for n, a in (("mu0", mu0), ("var0", var0), ("m_s", m_s), ("var_s", var_s)):
         if a.ndim != 1 or a.shape != var0.shape:
             raise InputError(n, f"has shape {tuple(a.shape)}", f"shape {tuple(var0.shape)} (1-d, all equal)")
@@ -93,7 +101,7 @@ def _sqrtm_psd(S, xp):
 def w2_gaussian(mu0, Sigma0, mu1, Sigma1) -> float:
     """Wasserstein-2 distance W2(N(μ0, Σ0), N(μ1, Σ1)):
     W2² = ‖μ0 − μ1‖² + Tr Σ0 + Tr Σ1 − 2 Tr (Σ0^{½} Σ1 Σ0^{½})^{½} (clipped at 0 against rounding)."""
-    xp = array_namespace(mu0, Sigma0, mu1, Sigma1)
+    xp, (mu0, Sigma0, mu1, Sigma1) = _namespace(mu0, Sigma0, mu1, Sigma1)
     d = _check(mu0, Sigma0, "mu0", "Sigma0", xp)
     _check(mu1, Sigma1, "mu1", "Sigma1", xp, d)
     r0 = _sqrtm_psd(Sigma0, xp)
@@ -105,7 +113,7 @@ def w2_gaussian(mu0, Sigma0, mu1, Sigma1) -> float:
 
 def w2_gaussian_diag(mu0, var0, mu1, var1) -> float:
     """W2 for covariances diagonal in a common basis: √(‖μ0 − μ1‖² + Σ_i (√var0_i − √var1_i)²)."""
-    xp = array_namespace(mu0, var0, mu1, var1)
+    xp, (mu0, var0, mu1, var1) = _namespace(mu0, var0, mu1, var1)
     for n, a in (("mu0", mu0), ("var0", var0), ("mu1", mu1), ("var1", var1)):
         if a.ndim != 1 or a.shape != var0.shape:
             raise InputError(n, f"has shape {tuple(a.shape)}", f"shape {tuple(var0.shape)} (1-d, all equal)")

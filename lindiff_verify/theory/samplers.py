@@ -17,12 +17,16 @@ Each sampler is ONE :class:`Sampler` record in :data:`SAMPLERS` holding two inde
 
 * ``mc_step(grid, k, x, eps, z)`` — the definition above with any denoiser callable ``eps(x, k)`` (eigen-basis or
   the matrix denoiser in the original basis); the Monte Carlo engine runs it;
-* ``law_step(steps, lc, m)`` — the same step solved by hand per eigen-direction: with the optimal affine denoiser of
-  eq.8, ε(x, t) = s (x − a m)/v, v(t) = ᾱ(t)(λ + c) + 1 − ᾱ(t), each step is x' = A x + B + N z, so the samples stay
-  Gaussian and mean' = A mean + B, var' = A² var + N². :func:`exact_moments` runs this recursion in O(K·d).
+* ``law_step(steps)`` — the same step solved by hand as scalar coefficients per step (:class:`StepLaw`) of x, of
+  u = ε/s and of z. With the optimal affine denoiser of eq.8, ε(x, t) = s (x − a m)/v, v(t) = ᾱ(t)(λ + c) + 1 − ᾱ(t),
+  so u = (x − a m)/v is affine per eigen-direction and each step is x' = A x + B + N z: the samples stay Gaussian,
+  mean' = A mean + B, var' = A² var + N². :func:`exact_moments` runs this recursion in O(K·d) (in the centred
+  variable x − a m, :func:`centred_steps`), at or below the cost of the same loop written out by hand.
 
-The two share no step code; :func:`register` checks at import that they agree on a probe grid, so a sampler
-missing a part, or whose two implementations disagree, fails at import. :func:`continuous_moments` gives the
+The two share no step code, so a wrong noise variance or time index in either shows up as a disagreement between
+the Monte Carlo and the exact law; :func:`register` also compares them step by step on probe grids at import, so
+a sampler missing a part, or whose two implementations disagree, fails at import. To add a sampler: write both
+steps and register one record. :func:`continuous_moments` gives the
 continuous-time limit (appendix C.7–C.9), :func:`ddpm_variance_bias` the closed discretisation bias D_T.
 """
 
@@ -511,7 +515,7 @@ def exact_law(sampler: str, eigvals, schedule, **kw) -> GaussianLaw:
 
 def ddpm_moments(eigvals, schedule, *, c: float = 0.0, mean_components=None, variance: str = "beta", t_stop: int = 0,
                  start_mean=0.0, start_var=1.0, final_noise: bool = True):
-    """MATH.md §C recursion for the DDPM sampler on a discrete schedule, written out (reference form):
+    """docs/mathematics.md §C recursion for the DDPM sampler on a discrete schedule, written out (reference form):
     A_t = (1 − β_t/v_t)/√(1 − β_t), B_t = β_t a_t m/(v_t √(1 − β_t)); mean ← A mean + B, var ← A² var + σ_t².
     ``variance``: "beta" (σ_t² = β_t) or "beta_tilde" (σ_t² = β̃_t); ``final_noise=False``: σ = 0 at the last step."""
     validate.choice("variance", variance, ("beta", "beta_tilde"))
@@ -562,7 +566,7 @@ def continuous_moments(eigvals, alphabar_start, alphabar_end=1.0, *, kind: str =
 
 
 def ddpm_variance_bias(eigvals, schedule, *, c: float = 0.0, variance: str = "beta"):
-    """Closed discretisation bias D_T of the DDPM sample variance (MATH.md §C; start N(0, 1), stop at t = 0):
+    """Closed discretisation bias D_T of the DDPM sample variance (docs/mathematics.md §C; start N(0, 1), stop at t = 0):
     discrete variance = C.9 variance + D_T, with ᾱ_0 = 1, v_0 = λ + c,
     σ² = β:   D_T = +λ'²(1 − λ') Σ_t β_t² ᾱ_{t−1}²/(v_{t−1}² v_t),
     σ² = β̃:  D_T = −λ'³ Σ_t β_t² ᾱ_{t−1}²/(v_{t−1}² v_t (1 − ᾱ_t)),   λ' = λ + c."""

@@ -20,7 +20,7 @@ from scipy import stats
 from . import tolerance
 from .context import Context
 from .registry import discover
-from .runner import run_check
+from .runner import mutant_key, run_check
 
 __all__ = ["clopper_pearson", "monte_carlo_checks", "calibrate", "WEAK_KILL", "NO_SLACK"]
 
@@ -57,13 +57,13 @@ def _one_seed(did: str, check_name: str, seed: int, fidelity: str, paths: tuple[
     statements = {"claim": d.statement}
     for m in d.mutants:
         try:
-            statements[m.name] = d.mutated(m)
+            statements[mutant_key(m)] = d.mutated(m)
         except Exception:  # noqa: BLE001 — a mutant that cannot be built is never a kill
             pass
     t0 = time.perf_counter()
     res = run_check(d, chk, Context(seed=seed, fidelity=fidelity), statements, thresholds=False)
     return {"seed": seed, "verdict": res["claim"]["verdict"], "ratio": res["claim"].get("max_error_ratio"),
-            "mutants": {m.name: res.get(m.name, {}).get("verdict", "error") for m in d.mutants},
+            "mutants": {m.name: res.get(mutant_key(m), {}).get("verdict", "error") for m in d.mutants},
             "seconds": time.perf_counter() - t0}
 
 

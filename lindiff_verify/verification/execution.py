@@ -184,20 +184,16 @@ def map_batches(fn: Callable, items: Sequence) -> list:
         return client.gather(futures)
 
 
-class _InDerivationModule:
-    """A function of a derivation module, made callable on any worker: derivation files are loaded from
-    paths as packages (``registry._load_module``), not importable by name on a fresh worker, so the worker
-    loads the file first and only then unpickles the function (which may name its helper modules)."""
+class _WithDerivations:
+    """A batch function made callable on any worker. Derivation files are loaded from paths as packages
+    (``registry._load_module``), not importable by name on a fresh worker, and a batch function may name
+    them anywhere inside (a partial of a derivation's statistic): the worker first loads the derivation
+    modules this process has loaded, and only then unpickles the function."""
 
-    def __init__(self, fn, module):
+    def __init__(self, fn):
         import cloudpickle
 
-        from .registry import BUILTIN_PACKAGE, USER_PREFIX
-
-        prefix = BUILTIN_PACKAGE if module.__name__.startswith(BUILTIN_PACKAGE + ".") else USER_PREFIX
-        depth = len(module.__name__.split(".")) - len(prefix.split(".")) - (prefix == USER_PREFIX)
-        self.file = module.__file__
-        self.root = str(Path(module.__file__).parents[depth - 1]) if depth >= 1 else None
+        self.modules = _derivation_modules()
         self.payload = cloudpickle.dumps(fn)
 
     def __call__(self, item):
@@ -205,71 +201,31 @@ class _InDerivationModule:
 
         from .registry import _load_module
 
-        _load_module(Path(self.file), Path(self.root) if self.root else None)
+        for name, file, root in self.modules:
+            if name not in sys.modules:
+                _load_module(Path(file), Path(root))
         return cloudpickle.loads(self.payload)(item)
 
 
-def _portable(fn):
+def _derivation_modules() -> list[tuple[str, str, str]]:
+    """(module name, file, package root folder) of every derivation module loaded in this process."""
     from .registry import BUILTIN_PACKAGE, USER_PREFIX
 
-    target = getattr(fn, "func", fn)  # functools.partial
-    mod = sys.modules.get(getattr(target, "__module__", "") or "")
-    if mod is not None and getattr(mod, "__file__", None) and mod.__name__.startswith((BUILTIN_PACKAGE + ".", USER_PREFIX + ".")):
-        return _InDerivationModule(fn, mod)
-    return fn
+    out = []
+    for name, mod in list(sys.modules.items()):
+        file = getattr(mod, "__file__", None)
+        if not file or file.endswith("__init__.py"):
+            continue
+        if name.startswith(BUILTIN_PACKAGE + "."):
+            depth = len(name.split(".")) - len(BUILTIN_PACKAGE.split("."))
+        elif name.startswith(USER_PREFIX + "."):
+            depth = len(name.split(".")) - len(USER_PREFIX.split(".")) - 1
+        else:
+            continue
+        if depth >= 1:
+            out.append((name, file, str(Path(file).parents[depth - 1])))
+    return sorted(out)
 
 
-# ----------------------------------------------------------------------------------------------------
-# derivations as tasks
-# ----------------------------------------------------------------------------------------------------
-
-
-def derivation_task(source: str, did: str, seed: int, fidelity: str, backend: str, dps: int, mutants: bool) -> dict:
-    """One derivation's record, computed wherever this runs: the file is loaded from ``source`` by path."""
-    from .context import Context
-    from .registry import _derivations_in, _load_module
-    from .runner import error_record, run_derivation
-
-    try:
-        module = _load_module(Path(source))
-    except Exception as exc:
-        return TaskFailed(f"{source} failed to load on the worker: {type(exc).__name__}: {exc}")
-    d = next((x for x in _derivations_in(module) if x.id == did), None)
-    if d is None:
-        return TaskFailed(f"{source} defines no derivation {did!r} on the worker")
-    if d.source is None:
-        d.source = source
-    try:
-        return run_derivation(d, Context(seed=seed, fidelity=fidelity, backend=backend, dps=dps), mutants=mutants)
-    except Exception as exc:
-        return error_record(d, exc)
-
-
-def run_records(derivations: Sequence, ctx, engine: Engine, *, mutants: bool = True,
-                progress: Callable[[str, int, int], None] | None = None) -> list[dict]:
-    """Records of ``derivations`` in their order, each computed as one task of ``engine``.
-
-    A derivation without a source file (built in memory) runs in this process. A task that failed
-    (a worker died repeatedly, the cluster went away) becomes an error record saying so."""
-    from .runner import error_record, run_derivation
-
-    remote = [d for d in derivations if d.source]
-    args = [(str(d.source), d.id, ctx.seed, ctx.fidelity, ctx.backend, ctx.dps, mutants) for d in remote]
-    records: dict[str, dict] = {}
-    done = 0
-    for i, rec in engine.imap(derivation_task, args):
-        d = remote[i]
-        records[d.id] = error_record(d, RuntimeError(rec.error)) if isinstance(rec, TaskFailed) else rec
-        done += 1
-        if progress:
-            progress(d.id, done, len(derivations))
-    for d in derivations:
-        if d.id not in records:
-            try:
-                records[d.id] = run_derivation(d, ctx, mutants=mutants)
-            except Exception as exc:
-                records[d.id] = error_record(d, exc)
-            done += 1
-            if progress:
-                progress(d.id, done, len(derivations))
-    return [records[d.id] for d in derivations]
+def _portable(fn):
+    return _WithDerivations(fn)

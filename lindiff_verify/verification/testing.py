@@ -13,8 +13,9 @@ __all__ = ["Item", "derivation_items", "derivation_record"]
 
 
 class Item(NamedTuple):
-    id: str
-    name: str
+    id: str  # the derivation's id
+    key: str  # the check's or mutant's stable id
+    name: str  # its title (for the test id)
 
 
 @lru_cache(maxsize=None)
@@ -27,8 +28,8 @@ def derivation_items(paths, *, kind: str) -> list[Item]:
     out = []
     for did in reg:
         d = reg[did]
-        names = [c.name for c in d.checks] if kind == "check" else [m.name for m in d.mutants]
-        out += [Item(did, n) for n in names]
+        items = d.checks if kind == "check" else d.mutants
+        out += [Item(did, x.id, x.name) for x in items]
     return out
 
 
