@@ -384,3 +384,20 @@ def test_every_stream_is_recorded_with_its_seed():
 def test_fidelity_sets_the_default_precision_and_sizes():
     assert Context().dps == 30 and Context(fidelity="full").dps == 50
     assert Context().pick(1, 2) == 1 and Context(fidelity="full").pick(1, 2) == 2
+
+
+@pytest.mark.parametrize("n", [1, 4, 30])
+def test_an_outcome_judges_its_statistical_cases_at_the_bonferroni_z_of_the_family(n):
+    se, bias = 0.01, 0.002
+    cases = [Case({"k": k}, 1.0, 1.0, tolerance.monte_carlo(se, bias_bound=bias)) for k in range(n)]
+    exact = Case({"k": "exact"}, 1.0, 1.0, tolerance.float64(1.0))  # not statistical: not in the family
+    out = Outcome(cases + [exact])
+    judged = getattr(out, "judged", out.cases)
+    np.testing.assert_allclose([float(c.tolerance) for c in judged[:n]], _z(n) * se + bias, rtol=1e-12)
+    assert float(judged[n].tolerance) == pytest.approx(100 * EPS64, rel=1e-12, abs=0)
+    # a case just outside z(n)·SE + bias disagrees, just inside agrees
+    edge = _z(n) * se + bias
+    assert Outcome([Case({}, 1.0 + 1.001 * edge, 1.0, tolerance.monte_carlo(se, bias_bound=bias))] +
+                   cases[1:]).verdict == "disagree"
+    assert Outcome([Case({}, 1.0 + 0.999 * edge, 1.0, tolerance.monte_carlo(se, bias_bound=bias))] +
+                   cases[1:]).verdict == "agree"
