@@ -12,8 +12,10 @@ import numpy as np
 from array_api_compat import array_namespace
 from threadpoolctl import threadpool_limits  # via scikit-learn; batched small LAPACK calls thrash with many BLAS threads
 
-from lindiff_verify.simulation.streaming import stream_dict
-from lindiff_verify.simulation.wishart import bartlett_covariance, covariance_eigh
+from lindiff_verify.model.backend import standard_normal
+from lindiff_verify.simulation.streaming import stream_dict, stream_moments
+from lindiff_verify.simulation.wishart import (bartlett_covariance, covariance_eigh, white_wishart_eigenvalues,
+                                               white_wishart_resolvent_statistics)
 from lindiff_verify.verification.context import Context
 
 ZS = (0.1, 1.0)  # q = z (c = 0) and the ε of the KL terms
@@ -147,3 +149,28 @@ def regime_reference(ctx):
     _streams(Context(seed=ctx.seed, backend=ctx.backend, scope=(SCOPE,), seeds_used=ctx.seeds_used),
              [f"power-law d={d}" for d in REGIME_SIZES])
     return _regime_reference(ctx.seed, scale, ctx.backend)
+
+
+# ----------------------------------------------------------------------------------------------------
+# white Wishart KL divergence per draw (D.22, X.2)
+# ----------------------------------------------------------------------------------------------------
+
+WISHART_BATCH = 2000  # Wishart draws per batch (a batch is one task on a cluster)
+
+
+def kl_draws(dd, n, est, xp, rng, k):
+    """DKL(N(0, I) ‖ N(·, C)) of k white Wishart draws C (N·C ~ W_d(n or n − 1, I)), in namespace ``xp``;
+    the estimated-mean term δᵀC⁻¹δ = Σ g_i²/(N λ_i), g ~ N(0, I) independent of C by rotation invariance.
+    Known mean: Tr C⁻¹ and ln det C straight from the tridiagonal in O(d) (no eigenvalues)."""
+    if not est:
+        st = white_wishart_resolvent_statistics(dd, n, [0.0], rng=rng, batch=k, xp=xp)
+        return 0.5 * (st.trace_inv[:, 0] - dd + st.logdet[:, 0])
+    ev = white_wishart_eigenvalues(dd, n, rng=rng, batch=k, method="tridiagonal", estimated_mean=True, xp=xp)
+    xp = array_namespace(ev)
+    g = standard_normal(rng, (k, dd), xp)
+    return 0.5 * xp.sum(1 / ev - 1 + xp.log(ev) + g**2 / (n * ev), axis=1)
+
+
+def kl_moments(ctx, name, dd, n, est, draws):
+    return stream_moments(partial(kl_draws, dd, n, est, ctx.xp), ctx.batch_seeds(name, draws, WISHART_BATCH),
+                          map=ctx.map)

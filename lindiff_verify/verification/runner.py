@@ -182,6 +182,9 @@ def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict]) -
         results[key] = res
     results["claim"]["seeds"] = cctx.seeds_used[first_seed:]
     results["claim"].update(_ran_on(cctx, cctx.paths_used[first_paths:]))
+    if results["claim"].get("paths") and isinstance(results["claim"].get("measurements"), dict):
+        results["claim"]["measurements"]["Monte Carlo samples (where)"] = "; ".join(
+            f"{p['what'].split('/')[-1]}: {p['paths']:,} on {p['backend']} ({p['device']})" for p in results["claim"]["paths"])
     return results
 
 
