@@ -37,6 +37,13 @@ def test_unlabelled_axes_and_tiny_legends_are_found():
     a.legend(fontsize=5)
     b.axis("off")  # no data: exempt
     assert unlabelled_axes(fig) == ["axes 0 (untitled): no y label"]
+    row, (left, right) = plt.subplots(1, 2, sharey=True)  # a row of panels labels its y axis once, at the left
+    for p in (left, right):
+        p.plot([0, 1], [0, 1])
+        p.set_xlabel("t")
+    left.set_ylabel("loss")
+    assert unlabelled_axes(row) == []
+    plt.close(row)
     _readable_legends(fig)
     assert a.get_legend().get_texts()[0].get_fontsize() == MIN_LEGEND_POINTS
     plt.close(fig)

@@ -781,6 +781,14 @@ def _fig_losses(ctx):
     return fig
 
 
+def _s53_algebra(st):
+    """The per-direction loss from the noising process: ε and x0 independent, E ε² = 1, E ε = 0."""
+    a2 = 1 - sq**2
+    noise = sp.expand((1 - sq * w_) ** 2)  # E(ε − s w ε)²
+    return {"train = eq.6 per direction": st["train"] - (noise + a2 * w_**2 * lam_),
+            "test = eq.13 before averaging, per direction": st["test"] - (noise + a2 * w_**2 * (St + dm**2))}
+
+
 s53 = Derivation(
     id="S5.3",
     title="Train and test loss of any denoiser by Monte Carlo; the linear model's equal eq.6 and eq.13 per training set",
@@ -795,7 +803,10 @@ s53 = Derivation(
     assumptions=["losses summed over d, per t, without the penalty", "estimated mean, b_t = −a_t W_t m"],
     checks=[checks.numeric("Monte Carlo train/test loss of the linear model against the exact forms", "montecarlo",
                            _cmp53, reference=_ref53, error_model="Monte Carlo z·SE (Bonferroni over (set, t, kind))",
-                           description="d = 6, N = 20 (c = 0) and N = 4 < d (c = 0.1), rotated Σ0, μ0 ≠ 0")],
+                           description="d = 6, N = 20 (c = 0) and N = 4 < d (c = 0.1), rotated Σ0, μ0 ≠ 0"),
+            checks.symbolic("sympy: eq.6 per eigen-direction from x_t = a x0 + s ε", _s53_algebra,
+                            description="E(ε − w x_t − b)² with b = −a w m and a² = 1 − s²: (1 − s w)² + a² w² E(x0 − m)², "
+                                        "E(x0 − m)² = λ_i (training set) or Σ̃_ii + (u_iᵀδ)² (p0)")],
     mutants=[
         Mutant("test loss without the mean shift", "no (u_iᵀδ)²",
                replace={"test": (1 - sq * w_) ** 2 + (1 - sq**2) * w_**2 * St}),

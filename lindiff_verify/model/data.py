@@ -1,4 +1,4 @@
-r"""Gaussian training data x ~ N(μ0, Σ0), Σ0 = O diag(σ) Oᵀ, and its empirical moments (MATH.md §0).
+r"""Gaussian training data x ~ N(μ0, Σ0), Σ0 = O diag(σ) Oᵀ, and its empirical moments (docs/mathematics.md §0).
 
 Two variants of the empirical covariance, both named explicitly:
 

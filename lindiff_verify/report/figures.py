@@ -63,15 +63,35 @@ def _readable_legends(fig) -> None:
                 t.set_fontsize(MIN_LEGEND_POINTS)
 
 
+def _labelled_by_neighbour(ax, axes, which: str) -> bool:
+    """A panel of a grid may leave its label to a neighbour with the same axis: the panel to its left in the
+    same row (y) or below it in the same column (x), with the same limits, or one sharing the axis."""
+    pos = ax.get_position()
+    for other in axes:
+        if other is ax or not (other.get_ylabel() if which == "y" else other.get_xlabel()).strip():
+            continue
+        shared = (ax.get_shared_y_axes() if which == "y" else ax.get_shared_x_axes()).joined(ax, other)
+        op = other.get_position()
+        if which == "y":
+            same = abs(op.y0 - pos.y0) < 1e-6 and abs(op.y1 - pos.y1) < 1e-6 and other.get_ylim() == ax.get_ylim()
+        else:
+            same = abs(op.x0 - pos.x0) < 1e-6 and abs(op.x1 - pos.x1) < 1e-6 and other.get_xlim() == ax.get_xlim()
+        if shared or same:
+            return True
+    return False
+
+
 def unlabelled_axes(fig) -> list[str]:
-    """Axes that draw data but lack an x or a y label (colour bars and empty axes are exempt)."""
+    """Axes that draw data but lack an x or a y label (colour bars and empty axes are exempt, and so is a grid
+    panel whose label a neighbour with the same axis carries)."""
     bad = []
     for i, ax in enumerate(fig.axes):
         if not ax.get_visible() or not (ax.lines or ax.collections or ax.patches or ax.images or ax.containers):
             continue
         if getattr(ax, "_colorbar", None) is not None or ax.get_label() == "<colorbar>":
             continue
-        missing = [w for w, lab in (("x", ax.get_xlabel()), ("y", ax.get_ylabel())) if not lab.strip()]
+        missing = [w for w, lab in (("x", ax.get_xlabel()), ("y", ax.get_ylabel()))
+                   if not lab.strip() and not _labelled_by_neighbour(ax, fig.axes, w)]
         if missing:
             bad.append(f"axes {i} ({ax.get_title() or 'untitled'}): no {' or '.join(missing)} label")
     return bad

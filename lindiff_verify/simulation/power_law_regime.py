@@ -62,7 +62,7 @@ def corrected(q, sig, n):
 
 
 def predictor(q, sig, n):
-    """df2/df1² at z = q (the size of the real-Gaussian term relative to the leading gap, MATH.md §E)."""
+    """df2/df1² at z = q (the size of the real-Gaussian term relative to the leading gap, docs/mathematics.md §E)."""
     e = Equivalents.from_spectrum(q, sig, n)
     return float(e.df2) / float(e.df1) ** 2
 

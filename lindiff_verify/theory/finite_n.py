@@ -1,4 +1,4 @@
-"""Exact finite-N Wishart references for the averaged KL divergence (MATH.md §D.21–D.22, §E).
+"""Exact finite-N Wishart references for the averaged KL divergence (docs/mathematics.md §D.21–D.22, §E).
 
 Gaussian data, ε = 0, sampling distribution p_s = N(m, C) (estimated mean) or N(0, C) (known mean).
 With n the Wishart degrees of freedom of N·C (n = N known mean, n = N − 1 estimated mean):
@@ -83,7 +83,7 @@ def expected_logdet(d, n_samples, *, estimated_mean=False) -> float:
 
 
 def expected_kl(d, n_samples, *, estimated_mean=False) -> float:
-    """Exact E DKL(p0 ‖ N(m, C)) at ε = 0 (MATH.md §D.22 exact reference)."""
+    """Exact E DKL(p0 ‖ N(m, C)) at ε = 0 (docs/mathematics.md §D.22 exact reference)."""
     d, N, n = dof(d, n_samples, estimated_mean)
     em = 1.0 / N if estimated_mean else 0.0
     return 0.5 * ((1 + em) * N * d / (n - d - 1) - d + d * math.log(2.0 / N) + _digamma_sum(d, n))

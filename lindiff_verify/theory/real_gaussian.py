@@ -1,4 +1,4 @@
-r"""Next-order ("real-Gaussian") correction to E[(C + z)⁻¹] (extension X.1; MATH.md §E, "Finite-size behaviour").
+r"""Next-order ("real-Gaussian") correction to E[(C + z)⁻¹] (extension X.1; docs/mathematics.md §E, "Finite-size behaviour").
 
 Known mean, N·C ~ W_d(N, Σ0), R = (C + z)⁻¹, z > 0, Σ0 = diag(σ) (E R and E RCR are diagonal in Σ0's
 eigenbasis: flipping the sign of one data coordinate flips the off-diagonal entries).

@@ -1,6 +1,6 @@
-"""Deterministic equivalents of resolvent traces (MATH.md §D–§E) and the averaged measures eq.13–eq.15, D.18.
+"""Deterministic equivalents of resolvent traces (docs/mathematics.md §D–§E) and the averaged measures eq.13–eq.15, D.18.
 
-Notation (MATH.md §E). R = (C + zI)⁻¹, κ = κ(z) from D.11 (:func:`lindiff_verify.theory.stieltjes.solve_kappa`),
+Notation (docs/mathematics.md §E). R = (C + zI)⁻¹, κ = κ(z) from D.11 (:func:`lindiff_verify.theory.stieltjes.solve_kappa`),
 ρ = κ/z = 1/ζ, P = (Σ0 + κI)⁻¹,
     df1 = Σ σ_i/(σ_i + κ),  df2 = Σ σ_i²/(σ_i + κ)²,  D = 1 − df2/N,
     S1 = Σ 1/(σ_i + κ),     S2 = Σ 1/(σ_i + κ)²,     T1 = Σ σ_i/(σ_i + κ)².
@@ -12,12 +12,12 @@ Log-determinant:            E ln det(C + z) ≍ Σ ln(σ_i + κ) + (N − d) ln 
 Known mean: N·C ~ W_d(N, Σ0). Estimated mean: C is exactly the known-mean covariance of N − 1 samples
 with covariance Σ0 (N − 1)/N, and δ = m − μ0 ~ N(0, Σ0/N) is independent of C. We apply the known-mean
 equivalents to that reduced problem (σ' = σ(N − 1)/N, N' = N − 1: attributes ``kappa``, ``S1``, … are
-those of the reduced problem) and add E δᵀ A δ = Tr(A Σ0)/N. MATH.md writes the same leading order with
+those of the reduced problem) and add E δᵀ A δ = Tr(A Σ0)/N. docs/mathematics.md writes the same leading order with
 the unreduced σ, N and a factor (1 + e_m), e_m = 1/N; the two differ at O(1/N) relative, below the
 O(1/d) accuracy of the equivalents themselves.
 
 All quantities are leading order as d, N → ∞ at fixed α = d/N; traces carry O(1) (i.e. O(1/d)
-relative) corrections at finite size for real Gaussian data (MATH.md §E, "Finite-size behaviour").
+relative) corrections at finite size for real Gaussian data (docs/mathematics.md §E, "Finite-size behaviour").
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ class Equivalents:
 
     @classmethod
     def from_spectrum(cls, z, spectrum, n_samples, estimated_mean=False, *, multiplicities=None) -> "Equivalents":
-        """Solve D.11 at z > 0 and form every sum of MATH.md §E (reduced problem for the estimated mean)."""
+        """Solve D.11 at z > 0 and form every sum of docs/mathematics.md §E (reduced problem for the estimated mean)."""
         zz = _z_array(z)
         sig_true, w = spectrum_weights(spectrum, multiplicities)
         n = validate.n_samples(n_samples, estimated_mean=bool(estimated_mean), name="n_samples")
@@ -165,7 +165,7 @@ class Equivalents:
 
 
 def q_from_alphas_cumprod(alphas_cumprod):
-    """q_t = (1 − ᾱ_t)/ᾱ_t (MATH.md §E); ᾱ_t in (0, 1)."""
+    """q_t = (1 − ᾱ_t)/ᾱ_t (docs/mathematics.md §E); ᾱ_t in (0, 1)."""
     a = validate.probability_open("alphas_cumprod", alphas_cumprod)
     return (1.0 - a) / a
 
