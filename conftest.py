@@ -1,4 +1,8 @@
-"""Root pytest configuration: Hypothesis profiles, mpmath precision reset, derivation discovery options.
+"""Root pytest configuration of this repository: Hypothesis profiles and the mpmath precision reset.
+
+The derivation options and items (--derivations, --fidelity, --seed, the ini key lindiff_derivations) come
+from the installed pytest plugin ``lindiff_verify.verification.plugin`` (entry point pytest11); it is
+registered here only when the installed package does not declare it yet (an install older than the plugin).
 
 Hypothesis profiles (select with --hypothesis-profile NAME or HYPOTHESIS_PROFILE=NAME):
   dev       default: 25 examples, random seeds
@@ -10,6 +14,7 @@ Hypothesis profiles (select with --hypothesis-profile NAME or HYPOTHESIS_PROFILE
 from __future__ import annotations
 
 import os
+from importlib.metadata import entry_points
 
 import mpmath
 import pytest
@@ -21,13 +26,9 @@ settings.register_profile("ci", max_examples=25, derandomize=True, database=None
 settings.register_profile("thorough", max_examples=500, **_common)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
-
-def pytest_addoption(parser):
-    group = parser.getgroup("lindiff-verify")
-    group.addoption("--derivations", action="append", default=[], metavar="PATH",
-                    help="extra folder of user derivations to collect (also $LINDIFF_VERIFY_DERIVATIONS)")
-    group.addoption("--fidelity", default="quick", choices=("quick", "full"), help="fidelity of derivation checks")
-    group.addoption("--seed", type=int, default=0, help="root seed of derivation checks")
+_PLUGIN = "lindiff_verify.verification.plugin"
+if not any(ep.value == _PLUGIN for ep in entry_points(group="pytest11")):
+    pytest_plugins = [_PLUGIN]
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,12 @@
 * :func:`schedules` — :class:`lindiff_verify.model.schedules.NoiseSchedule` objects (linear / constant / cosine);
 * :func:`alphabars` — ᾱ values in (0, 1) away from the ends by ``margin``;
 * :func:`n_samples` — training-set sizes N (≥ 2 with an estimated mean);
-* :func:`regularisation` — c ≥ 0 (γ_t = c ᾱ_t), optionally including exactly 0.
+* :func:`regularisation` — c ≥ 0 (γ_t = c ᾱ_t), optionally including exactly 0;
+* :func:`eigenvalues` — eigenvalue arrays drawn uniformly in [lo, hi] (0 allowed: singular C);
+* :func:`short_schedules` — constant or linear DDPM schedules with few steps and ᾱ_T not too small.
+
+The one home of the property tests' strategies; strategies for a derivation check's parameters are inferred
+from its declared domains (:mod:`lindiff_verify.verification.domains`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from lindiff_verify.model import schedules as _schedules
 from lindiff_verify.model import spectra as _spectra
 from lindiff_verify.model.errors import InputError
 
-__all__ = ["spectra", "schedules", "alphabars", "n_samples", "regularisation", "KINDS"]
+__all__ = ["spectra", "schedules", "alphabars", "n_samples", "regularisation", "eigenvalues", "short_schedules",
+           "KINDS"]
 
 KINDS = ("white", "power_law", "two_point", "spiked", "random")
 
@@ -99,3 +105,21 @@ def regularisation(*, max_c: float = 10.0, allow_zero: bool = True):
         raise InputError("max_c", f"is {max_c!r}", "a finite number > 0")
     pos = st.floats(1e-4, max_c, allow_nan=False)
     return st.one_of(st.just(0.0), pos) if allow_zero else pos
+
+
+def eigenvalues(*, min_size: int = 1, max_size: int = 4, lo: float = 0.0, hi: float = 8.0):
+    """Eigenvalue arrays of ``min_size``..``max_size`` entries in [lo, hi]."""
+    _int_range("min_size/max_size", min_size, max_size, 1)
+    if not 0 <= lo < hi:
+        raise InputError("lo/hi", f"is ({lo!r}, {hi!r})", "0 <= lo < hi")
+    return st.lists(st.floats(lo, hi, allow_nan=False, allow_infinity=False), min_size=min_size,
+                    max_size=max_size).map(np.array)
+
+
+def short_schedules(*, max_T: int = 40):
+    """Constant or linear DDPM schedules with 5..max_T steps and ᾱ_T not too small."""
+    _int_range("max_T", 5, max_T, 5)
+    const = st.builds(lambda b, T: _schedules.constant(b, T), st.floats(0.005, 0.08), st.integers(5, max_T))
+    lin = st.builds(lambda T, b0, b1: _schedules.linear(num_train_timesteps=T, beta_start=b0, beta_end=b1),
+                    st.integers(5, max_T), st.floats(1e-3, 0.02), st.floats(0.02, 0.1))
+    return st.one_of(const, lin)

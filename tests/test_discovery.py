@@ -27,10 +27,26 @@ def test_builtin_derivations_are_a_package_by_paper_section():
     assert files and not any(part.startswith("_") for f in files for part in f.relative_to(root).parts)
 
 
+def test_every_derivation_folder_ships_in_the_wheel():
+    """pyproject lists each folder of derivations/ as a package of lindiff_verify.builtin_derivations."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        tomllib = pytest.importorskip("tomli")
+    packages = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    root = builtin_derivations_path()
+    folders = {".".join((BUILTIN_PACKAGE, *p.parent.relative_to(root).parts)) for p in root.rglob("__init__.py")}
+    assert folders <= packages, f"add to [tool.setuptools] packages: {sorted(folders - packages)}"
+
+
+#: files still to be split by topic (a ratchet: the list may only shrink)
+TO_SPLIT = {"nonlinear/section5.py"}
+
+
 def test_no_derivation_file_is_longer_than_400_lines():
     root = builtin_derivations_path()
-    long = {str(f.relative_to(root)): n for f in root.rglob("*.py") if (n := len(f.read_text().splitlines())) > 400}
-    assert not long, f"split these by topic: {long}"
+    long = {f.relative_to(root).as_posix(): n for f in root.rglob("*.py") if (n := len(f.read_text().splitlines())) > 400}
+    assert set(long) <= TO_SPLIT, f"split these by topic: { {k: v for k, v in long.items() if k not in TO_SPLIT} }"
 
 
 def test_helpers_are_imported_normally():

@@ -63,8 +63,10 @@ def _dying_derivation(folder, marker, always=False):
         dying = Derivation(
             id="X.97", title="A check that kills its worker", paper_ref=PaperRef("X.97", "test"),
             statement={{"double": 2 * x}}, variables=[Variable(x, "a number", "x > 0")],
-            checks=[checks.numeric("floats", "numeric", _numeric, error_model="float64 rounding")],
-            mutants=[Mutant("triple", "3x", replace={{"double": 3 * x}})],
+            checks=[checks.numeric("floats", "numeric", _numeric, error_model="float64 rounding"),
+                    checks.numeric("floats again", "numeric", _numeric, error_model="float64 rounding")],
+            mutants=[Mutant("triple", "3x", replace={{"double": 3 * x}}),
+                     Mutant("quadruple", "4x", replace={{"double": 4 * x}})],
         )
     '''))
     return folder

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from lindiff_verify.model.errors import InputError
-from lindiff_verify.theory.extrapolation import fit_finite_size, judge
+from lindiff_verify.theory.extrapolation import fit_finite_size
+from lindiff_verify.verification.checks import judge
+from lindiff_verify.verification.registry import Outcome
 from lindiff_verify.verification.tolerance import bonferroni_z
 
 
@@ -38,11 +40,13 @@ def test_coverage_of_the_standard_error():
     assert np.std(z) == pytest.approx(1.0, abs=0.05)
 
 
-def test_judge_uses_bonferroni():
+def test_judge_is_corrected_for_the_family_of_its_outcome():
+    """z·SE(v∞) with z Bonferroni over the outcome's statistical cases (nobody counts them by hand)."""
     d = np.array([10, 20, 40.0])
     f = fit_finite_size(d, 1 + 1 / d, [0.01, 0.01, 0.01])
-    c = judge({"x": 1}, f, 1.0, n_cases=4)
-    assert c.tolerance == pytest.approx(bonferroni_z(4) * f.se) and c.ok
+    out = Outcome([judge({"x": k}, f, 1.0) for k in range(4)])
+    assert [float(c.tolerance) for c in out.judged] == pytest.approx([bonferroni_z(4) * f.se] * 4)
+    assert out.verdict == "agree" and "Bonferroni over 4 case(s)" in out.tolerance_model
     assert not judge({}, f, 1 + 10 * f.se * bonferroni_z(4)).ok
 
 

@@ -249,3 +249,12 @@ def test_section5_derivations_are_discovered():
     assert {"eq.16", "S5.1", "S5.2", "S5.3"} <= set(reg)
     for did in ("eq.16", "S5.1", "S5.2", "S5.3"):
         assert reg[did].mutants and reg[did].figures and reg[did].section == "main"
+
+
+def test_mlp_forward_pass_equals_sklearn_predict():
+    x = _data(16, d=2)
+    net = training.train_mlp(x, SCHED, training.MLPConfig(hidden=8, layers=3, steps=50, batch=16), seed=0)
+    q = _data(7, d=2, seed=5)
+    for t in (1, 333):
+        feats = np.concatenate([q, np.broadcast_to(training._time_features(t, SCHED), (7, 8))], axis=1)
+        np.testing.assert_allclose(net(q, t), net.estimator.predict(feats), rtol=1e-12, atol=1e-12)

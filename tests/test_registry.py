@@ -135,10 +135,8 @@ def test_unknown_id_is_a_clear_error():
         REGISTRY.select(["eq.99"])
 
 
-def test_a_disagreement_is_shrunk_to_its_smallest_failing_case():
-    """With a Hypothesis strategy over the check's domain, the record carries the minimal failing parameters."""
-    from hypothesis import strategies as hst
-
+def _wrong_above_3():
+    """A claim wrong only for x > 3, with a dense check whose parameter domain is declared (x ∈ [0, 10])."""
     from lindiff_verify.verification import checks
     from lindiff_verify.verification.registry import Derivation, Mutant, PaperRef, Variable
 
@@ -152,16 +150,35 @@ def test_a_disagreement_is_shrunk_to_its_smallest_failing_case():
     def compare(st, ref, ctx):
         return [case(st, {"x": v}, ctx) for v in (0.5, 2.0, 7.0, 9.5)]
 
-    d = Derivation(
+    def small(st, ref, ctx):
+        return [case(st, {"x": v}, ctx) for v in (0.5, 1.0)]
+
+    return Derivation(
         id="X.99", title="wrong for x > 3", paper_ref=PaperRef("X.99", "test"), statement={"square": wrong},
-        variables=[Variable(x, "x", "x > 0")],
-        checks=[checks.numeric("floats", "numeric", compare, error_model="float64", strategy=hst.fixed_dictionaries(
-            {"x": hst.floats(0, 10)}), case=case)],
-        mutants=[Mutant("m", "x^2", replace={"square": x**2})],
+        variables=[Variable(x, "x", sp.Interval.open(0, sp.oo))],
+        checks=[checks.numeric("floats", "numeric", compare, error_model="float64", domain={"x": sp.Interval(0, 10)},
+                               case=case),
+                checks.numeric("small x", "numeric", small, error_model="float64")],
+        mutants=[Mutant("m", "x^2", replace={"square": x**2}), Mutant("m2", "x^2 + 1", replace={"square": x**2 + 1})],
     )
-    rec = run_derivation(d, Context(seed=0))
-    (c,) = rec["checks"]
+
+
+def test_a_disagreement_is_shrunk_to_its_smallest_failing_case():
+    """With the check's parameter domain declared, Hypothesis (inferred strategy) finds the minimal failing case."""
+    pytest.importorskip("hypothesis")
+    rec = run_derivation(_wrong_above_3(), Context(seed=0))
+    c = rec["checks"][0]
     assert c["verdict"] == "disagree" and c["worst_case"]["params"]["x"] in (7.0, 9.5)
     small = c["minimal_failing_case"]["params"]["x"]
     assert 3 < small < 7, "Hypothesis finds a failing case smaller than any sampled one"
     assert "minimal_failing_case" not in rec["mutants"][0]["checks"]["floats"], "mutants are not shrunk"
+
+
+def test_without_hypothesis_a_disagreement_is_reported_unshrunk(monkeypatch):
+    from lindiff_verify.verification import domains
+
+    monkeypatch.setattr(domains, "hypothesis_available", lambda: False)
+    rec = run_derivation(_wrong_above_3(), Context(seed=0))
+    c = rec["checks"][0]
+    assert c["verdict"] == "disagree" and "error" not in c
+    assert "unavailable" in c["minimal_failing_case"], "the record says why there is no shrunk case"

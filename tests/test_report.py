@@ -82,8 +82,9 @@ def _bad_figure(ctx):
 broken = Derivation(
     id="X.902", title="A derivation whose check raises", paper_ref=PaperRef("X.902", "test"),
     statement={"a": x}, variables=[Variable(x, "x", "x > 0")],
-    checks=[checks.numeric("raises", "numeric", _boom, error_model="none")],
-    mutants=[Mutant("2x", "doubled", replace={"a": 2 * x})],
+    checks=[checks.numeric("raises", "numeric", _boom, error_model="none"),
+            checks.numeric("raises too", "numeric", _boom, error_model="none")],
+    mutants=[Mutant("2x", "doubled", replace={"a": 2 * x}), Mutant("3x", "tripled", replace={"a": 3 * x})],
     figures=[Figure("bad", "A figure that raises", _bad_figure)],
 )
 '''
@@ -291,8 +292,10 @@ def _slow(st, ref, ctx):
     return [Case({}, 0.0, 0.0, 0.0)]
 
 slow = Derivation(id="X.903", title="Hangs", paper_ref=PaperRef("X.903", "test"), statement={"a": x},
-                  variables=[Variable(x, "x", "real")], mutants=[Mutant("2x", "doubled", replace={"a": 2 * x})],
-                  checks=[checks.numeric("sleeps", "numeric", _slow, error_model="none")])
+                  variables=[Variable(x, "x", "real")],
+                  mutants=[Mutant("2x", "doubled", replace={"a": 2 * x}), Mutant("3x", "tripled", replace={"a": 3 * x})],
+                  checks=[checks.numeric("sleeps", "numeric", _slow, error_model="none"),
+                          checks.numeric("sleeps too", "numeric", _slow, error_model="none")])
 '''
 
 

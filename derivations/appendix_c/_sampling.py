@@ -97,7 +97,7 @@ def _ode_reference(ctx):
 
 def _ode_compare(entries, start_from_zero: bool):
     def compare(st, ref, ctx):
-        out = Outcome(tolerance_model=tolerance.precision(ctx.dps).model)
+        out = Outcome()
         syms = (lam, c, m, ab, abT, muT, ST)
         for p, r in ref:
             if start_from_zero and (p["muT"] != "0" or p["ST"] != "1" or p["t_end"] != "0"):
@@ -107,7 +107,7 @@ def _ode_compare(entries, start_from_zero: bool):
             for e in entries:
                 val = _f(st[e], *syms)(*args)
                 tol = tolerance.precision(ctx.dps, scale=max(1.0, abs(float(r[e]))))
-                out.cases.append(checks.mp_case({**p, "entry": e}, val, r[e], tol.value))
+                out.cases.append(checks.mp_case({**p, "entry": e}, val, r[e], tol))
         return out
 
     return compare

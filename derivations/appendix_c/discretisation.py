@@ -57,12 +57,12 @@ def _recursion_compare(st, ref, ctx):
         T = r["T"]
         vm = fm(RECURSION_LAMS, r["c"], r["m"], r["abT"]) * np.ones_like(RECURSION_LAMS)
         vv = fv(RECURSION_LAMS, r["c"], r["m"], r["abT"]) * np.ones_like(RECURSION_LAMS)
-        tol = tolerance.float64(scale=10.0 * (1.0 + RECURSION_LAMS), n_ops=20 * T)
-        out.tolerance_model = tol.model + "; the discrete variance is compared with C.9 + D_T (closed discretisation bias)"
+        tol = tolerance.float64(scale=10.0 * (1.0 + RECURSION_LAMS), n_ops=20 * T,
+                                note="the discrete variance is compared with C.9 + D_T (closed discretisation bias)")
         for i, lv in enumerate(RECURSION_LAMS):
             p = {"schedule": r["schedule"], "variance": r["variance"], "c": r["c"], "lambda": float(lv)}
-            out.cases.append(Case({**p, "entry": "mean"}, float(vm[i]), float(r["mean"][i]), float(tol.value[i])))
-            out.cases.append(Case({**p, "entry": "var + D_T"}, float(vv[i] + r["D"][i]), float(r["var"][i]), float(tol.value[i])))
+            out.cases.append(Case({**p, "entry": "mean"}, float(vm[i]), float(r["mean"][i]), tol[i]))
+            out.cases.append(Case({**p, "entry": "var + D_T"}, float(vv[i] + r["D"][i]), float(r["var"][i]), tol[i]))
         if r["c"] == 0.0 and r["schedule"].startswith(schedules.PAPER_SCHEDULE):
             gaps[r["variance"]] = {f"lambda={lv:g}": float(r["var"][i] - vv[i]) for i, lv in enumerate(RECURSION_LAMS)}
     out.measurements = {f"discrete minus C.9 variance ({schedules.PAPER_SCHEDULE}, T = 1000, c = 0)": gaps,
@@ -119,17 +119,16 @@ def _mc_compare(st, ref, ctx):
     mean = U @ (fm(L, MC_C, mm, ref["abT"]) * np.ones_like(L))
     cov = U @ np.diag(fv(L, MC_C, mm, ref["abT"]) * np.ones_like(L)) @ U.T
     d = L.size
-    n_cases = d + d * (d + 1) // 2
     out = Outcome()
-    tm = tolerance.monte_carlo(r.se_mean, n_cases)
-    tc = tolerance.monte_carlo(r.se_cov, n_cases, bias_bound=ref["bias_cov"])
-    out.tolerance_model = tc.model + " (bias: |D_T| of the discrete sampler, rotated to the original basis)"
+    tm = tolerance.monte_carlo(r.se_mean)
+    tc = tolerance.monte_carlo(r.se_cov, bias_bound=ref["bias_cov"],
+                               note="bias: |D_T| of the discrete sampler, rotated to the original basis")
     z = []
     for i in range(d):
-        out.cases.append(Case({"entry": f"mean[{i}]"}, float(mean[i]), float(r.mean[i]), float(tm.value[i])))
+        out.cases.append(Case({"entry": f"mean[{i}]"}, float(mean[i]), float(r.mean[i]), tm[i]))
         z.append((r.mean[i] - mean[i]) / r.se_mean[i])
         for j in range(i, d):
-            out.cases.append(Case({"entry": f"cov[{i},{j}]"}, float(cov[i, j]), float(r.cov[i, j]), float(tc.value[i, j])))
+            out.cases.append(Case({"entry": f"cov[{i},{j}]"}, float(cov[i, j]), float(r.cov[i, j]), tc[i, j]))
             z.append((r.cov[i, j] - cov[i, j]) / r.se_cov[i, j])
     out.measurements = {"n_paths": r.n, "max |z| (MC − C.9)/SE": float(np.max(np.abs(z)))}
     return out
@@ -186,17 +185,16 @@ c9 = Derivation(
     title="Closed-form mean and variance of the samples (C.3.1 constant β, C.3.2 linear β)",
     paper_ref=PaperRef("C.9", "Appendix C.3.1 / C.3.2"),
     statement=C9,
-    display=[sp.Eq(sp.Symbol("mu_0"), C9["mean"]), sp.Eq(sp.Symbol("Sigma_0"), C9["var"])],
-    variables=[Variable(lam, "eigenvalue λ of C", "λ ≥ 0"), Variable(c, "regularisation c (λ → λ + c)", "c ≥ 0"),
-               Variable(m, "empirical mean component", "real"), Variable(abT, "ᾱ_T", "0 < ᾱ_T < 1")],
+    lhs={"mean": sp.Symbol("mu_0"), "var": sp.Symbol("Sigma_0")},
+    variables=[Variable(lam, "eigenvalue λ of C", sp.Interval(0, sp.oo)), Variable(c, "regularisation c (λ → λ + c)", sp.Interval(0, sp.oo)),
+               Variable(m, "empirical mean component", sp.S.Reals), Variable(abT, "ᾱ_T", sp.Interval.open(0, 1))],
     assumptions=["sampling starts from N(0, I) at t = T and ends at t = 0", "optimal affine denoiser (eq.8)",
                  "continuous time: the DDPM sampler deviates by the discretisation bias D_T (reported)"],
     checks=[
         checks.symbolic("sympy: C.9 from C.7/C.8 and the telescoping identity", _c9_algebra),
         checks.numeric("mpmath: odefun integration of C.6 (constant and linear β)", "mpmath",
                        _ode_compare(["mean", "var"], True), reference=_ode_reference,
-                       error_model="mpmath Taylor-series ODE solver at ctx.dps: scale·10^-(dps − 5)",
-                       description="C.3.1 (β = 1.55) and C.3.2 (β from 0.1 to 3) have the same ᾱ_T; both agree with C.9"),
+                                              description="C.3.1 (β = 1.55) and C.3.2 (β from 0.1 to 3) have the same ᾱ_T; both agree with C.9"),
         checks.numeric("exact discrete DDPM recursion with the closed bias D_T", "recursion", _recursion_compare,
                        reference=_recursion_reference,
                        error_model="float64 rounding over T steps (20·T·eps·scale); the discrete variance is "
@@ -204,8 +202,7 @@ c9 = Derivation(
                        description="T = 1000 linear and T = 100 constant schedules, σ² = β and β̃, c = 0 and 0.3"),
         checks.numeric("Monte Carlo: full T-step DDPM sampler in the original basis", "montecarlo", _mc_compare,
                        reference=_mc_reference,
-                       error_model="Monte Carlo z·SE (Bonferroni) + |D_T| bound on the discretisation bias",
-                       description="d = 4 data from N = 6 points, c = 0.5, constant β = 0.03, T = 50; mean and full covariance"),
+                                              description="d = 4 data from N = 6 points, c = 0.5, constant β = 0.03, T = 50; mean and full covariance"),
     ],
     mutants=[
         Mutant("ᾱ_T instead of ᾱ_T² in the variance", "λ' + ᾱ_T λ'²(1 − λ')/v_T²",

@@ -16,7 +16,8 @@ judge it — about −6 % at q = 0.1 (df1 ≈ 4) and −17 % at q = 1 (df1 ≈ 1
 import numpy as np
 import sympy as sp
 
-from lindiff_verify.theory.extrapolation import fit_finite_size, judge
+from lindiff_verify.theory.extrapolation import fit_finite_size
+from lindiff_verify.verification.checks import judge
 from lindiff_verify.theory.replica import Equivalents
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.verification.registry import Case, Outcome, Variable
@@ -140,7 +141,6 @@ def _mc_check(entry, key, cases, regime=None):
         out = Outcome()
         if regime:
             out.measurements.update(measure(reg))
-        n_cases = len(cases)
         for zv, qv, cv in cases:
             ds = np.array(_mc.SIZES, dtype=float)
             vals = np.array([ref[(False, dd)][zv][key][0] for dd in _mc.SIZES])
@@ -149,11 +149,10 @@ def _mc_check(entry, key, cases, regime=None):
             sv, d0 = _sums(zv, qv, cv)
             claim = float(f(*[sv[s] for s in SUMS])) / d0
             cs = judge({"z": zv, "q": qv, "c": cv, "alpha": 0.5, "spectrum": "two-point 1/2, 2"}, fit, claim,
-                       n_cases=n_cases)
+                       note="on the 1/d-extrapolated value")
             out.cases.append(cs)
             out.measurements.update(fit.measurements(f"z={zv}"))
             out.measurements[f"z={zv}: relative finite-size error at d=20 (b/(20 v∞))"] = fit.slope / (20 * fit.value)
-        out.tolerance_model = tolerance.monte_carlo(1.0, n_cases).model + " on the 1/d-extrapolated value"
         return out
 
     return checks.numeric(f"Wishart Monte Carlo, extrapolated in 1/d ({key})", "montecarlo", compare,
@@ -182,13 +181,13 @@ def _large_n(entry, expected):
     return res
 
 
-_VARS = [Variable(q, "q_t = (1 − ᾱ_t)/ᾱ_t", "q > 0"), Variable(c, "regularisation c (γ_t = c ᾱ_t)", "c ≥ 0"),
-         Variable(N, "training samples", "N ≥ 1"), Variable(d, "dimension", "d ≥ 1"),
-         Variable(em, "0: known mean (centred data, the paper's); 1/N: estimated mean (our extension)", "{0, 1/N}"),
-         Variable(kap, "κ(z) from D.11", "κ > 0"), Variable(rho, "ρ = κ/z = 1/ζ", "ρ ≥ 1"),
-         Variable(S1, "Σ 1/(σ+κ)", "> 0"), Variable(S2, "Σ 1/(σ+κ)²", "> 0"), Variable(T1, "Σ σ/(σ+κ)²", "> 0"),
-         Variable(df1, "Σ σ/(σ+κ)", "(0, d)"), Variable(df2, "Σ σ²/(σ+κ)²", "(0, d)"),
-         Variable(D, "1 − df2/N", "(0, 1]")]
+_VARS = [Variable(q, "q_t = (1 − ᾱ_t)/ᾱ_t", sp.Interval.open(0, sp.oo)), Variable(c, "regularisation c (γ_t = c ᾱ_t)", sp.Interval(0, sp.oo)),
+         Variable(N, "training samples", sp.S.Naturals), Variable(d, "dimension", sp.S.Naturals),
+         Variable(em, "0: known mean (centred data, the paper's); 1/N: estimated mean (our extension)", sp.FiniteSet(0, 1 / N)),
+         Variable(kap, "κ(z) from D.11", sp.Interval.open(0, sp.oo)), Variable(rho, "ρ = κ/z = 1/ζ", sp.Interval(1, sp.oo)),
+         Variable(S1, "Σ 1/(σ+κ)", sp.Interval.open(0, sp.oo)), Variable(S2, "Σ 1/(σ+κ)²", sp.Interval.open(0, sp.oo)), Variable(T1, "Σ σ/(σ+κ)²", sp.Interval.open(0, sp.oo)),
+         Variable(df1, "Σ σ/(σ+κ)", sp.Interval.open(0, d)), Variable(df2, "Σ σ²/(σ+κ)²", sp.Interval.open(0, d)),
+         Variable(D, "1 − df2/N", sp.Interval.Lopen(0, 1))]
 _REGIME = ("d, N → ∞ at fixed α = d/N (here α = 1/2), spectra whose effective dimension df1 grows with d: df1 = O(d) "
            "(checked, O(1/d) corrections extrapolated away) or a trace-normalised power law (Tr Σ0 = d, the paper's; "
            "df1 ∝ d^(1/k), measured error ∝ d^(−1/k), docs/fidelity.md)")
@@ -228,12 +227,13 @@ def _exact_eps0(entry, exact_fn, zeta_sub):
 
     def compare(st, ref, ctx):
         f = checks.lambdify((N, d, df1, rho, L, em, kap), st[entry])
-        out = Outcome(tolerance_model="discretisation O(1/d): Richardson on exact finite-N values")
+        out = Outcome()
         for a, rich, err in ref:
             dd = 10**6
             nn = dd / a
             val = float(f(nn, dd, dd, 1 / (1 - a), 0.0, 0.0, 0.0)) / dd
-            out.cases.append(Case({"alpha": a, "eps": 0, "mean": "known"}, val, rich, float(err) + 1e-12))
+            out.cases.append(Case({"alpha": a, "eps": 0, "mean": "known"}, val, rich,
+                                  tolerance.bound(float(err) + 1e-12, "discretisation O(1/d): Richardson on exact finite-N values")))
         return out
 
     return checks.numeric("exact finite-N Wishart (ε = 0), extrapolated in 1/d", "mpmath", compare,

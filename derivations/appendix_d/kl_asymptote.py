@@ -1,9 +1,8 @@
 """D.21–D.22 — the averaged KL divergence at ε → 0 and its N ≫ d asymptote.
 
 D.21 (the paper's): for ε → 0 and N > d the order parameter ζ = z/κ tends to ζ0 = 1 − α (α = d/N).
-Ours (X.2, entry in derivations/extensions/; its checks are defined here beside their helpers): inserting ζ0
-into eq.15 gives E DKL = d·F(α) + G(α) + O(1/d) with F(α) = ½[α/(1 − α) − 1 − ((1 − α)/α) ln(1 − α)] and
-the O(1) terms G_known, G_est (exact references of docs/mathematics.md §D, D.22).
+Ours (X.2, derivations/extensions/x2_proportional_kl.py): inserting ζ0 into eq.15 gives the proportional-limit
+KL d·F(α) + G(α) + O(1/d).
 D.22 (the paper's claim is per dimension, docs/mathematics.md §F.3): E DKL/d ≈ d/(4N), independent of the
 spectrum; the total E DKL ≈ d(d + 1)/(4N) (known mean) → d²/(4N) stands beside it. Precisely: at fixed d,
 N·E DKL → c1(d) as N → ∞ with c1 = d(d + 1)/4 (known mean) or d(d + 3)/4 (estimated mean), and
@@ -26,9 +25,6 @@ d = sp.Symbol("d", positive=True)
 N = sp.Symbol("N", positive=True)
 
 zeta0 = 1 - al
-F_expr = (al / (1 - al) - 1 - (1 - al) / al * sp.log(1 - al)) / 2
-G_known_expr = (al / (1 - al) ** 2 + sp.log(1 - al) / 2) / 2
-G_est_expr = (al / (1 - al) + 2 * al / (1 - al) ** 2 + sp.Rational(3, 2) * sp.log(1 - al)) / 2
 
 
 # ---------------------------------------------------------------------------------------------- D.21
@@ -65,9 +61,10 @@ def _zeta_limit(st):
 
 def _compare_zeta(st, ref, ctx):
     f = checks.mp_lambdify((al,), st["zeta0"])
-    out = Outcome(tolerance_model="rigorous bound α z/((1 − α) σ_min) on ζ(z) − ζ(0) + mpmath precision")
+    out = Outcome()
     for params, a, zt, bound in ref:
-        tol = float(bound) + tolerance.precision(ctx.dps).value
+        tol = tolerance.combine(tolerance.bound(float(bound), "rigorous bound α z/((1 − α) σ_min) on ζ(z) − ζ(0)"),
+                                tolerance.precision(ctx.dps))
         out.cases.append(checks.mp_case(params, f(a), zt, tol, bias_bound=float(bound)))
     return out
 
@@ -77,68 +74,6 @@ def _simp(e):
     return sp.cancel(sp.expand(sp.expand_log(e, force=True)))
 
 
-def _eq15_limit(st):
-    """eq.15 at ε → 0 per dimension: κ → 0, df1 → d, ρ → 1/ζ0: 2E DKL/d → ρ − 2 + (1/α − 1) ln ρ."""
-    rho = 1 / st["zeta0"]
-    lim = (rho - 2 + (1 / al - 1) * sp.log(rho)) / 2
-    ser = sp.series(st["F"], al, 0, 3).removeO()
-    return {"F = lim eq.15/d with ζ0": sp.expand_log(st["F"] - lim, force=True),
-            "F = α/4 + 5α²/12 + O(α³) (N ≫ d)": sp.expand(ser - al / 4 - 5 * al**2 / 12)}
-
-
-def _proportional_reference(ctx):
-    """Exact E DKL (digamma sums, mpmath) at d and 2d with N = d/α: F_ref = (E(2d) − E(d))/d,
-    G_ref = 2E(d) − E(2d) (Richardson, removes the O(1/d) term); error bound from the level d/10."""
-    out = []
-    for num, den in ((1, 10), (1, 2), (3, 4)):
-        for est in (False, True):
-            levels = {}
-            for dd in (4 * 10**5, 4 * 10**6):
-                e1 = finite_n.expected_kl_mp(dd, dd * den // num, estimated_mean=est)
-                e2 = finite_n.expected_kl_mp(2 * dd, 2 * dd * den // num, estimated_mean=est)
-                levels[dd] = ((e2 - e1) / dd, 2 * e1 - e2)
-            (f_lo, g_lo), (f_hi, g_hi) = levels[4 * 10**5], levels[4 * 10**6]
-            out.append(({"alpha": f"{num}/{den}", "mean": "estimated" if est else "known", "d": 4 * 10**6},
-                        mpmath.mpf(num) / den, f_hi, g_hi, abs(f_hi - f_lo), abs(g_hi - g_lo)))
-    return out
-
-
-def _compare_proportional(st, ref, ctx):
-    fF = checks.mp_lambdify((al,), st["F"])
-    fG = {False: checks.mp_lambdify((al,), st["G_known"]), True: checks.mp_lambdify((al,), st["G_est"])}
-    out = Outcome(tolerance_model="discretisation O(1/d): bound = change of the Richardson value from d/10 to d")
-    for params, a, f_ref, g_ref, f_err, g_err in ref:
-        est = params["mean"] == "estimated"
-        out.cases.append(checks.mp_case({**params, "term": "F"}, fF(a), f_ref, float(f_err) + 1e-20))
-        out.cases.append(checks.mp_case({**params, "term": "G"}, fG[est](a), g_ref, float(g_err) + 1e-20))
-    return out
-
-
-def _mc_proportional_reference(ctx):
-    """Wishart Monte Carlo (Σ0 = I, tridiagonal path) of E DKL/d at α = 1/2 for d = 25..200, WLS fit a + b/d."""
-    ds = ctx.pick(quick=(25, 50, 100), full=(25, 50, 100, 200, 400))
-    draws = ctx.paths(quick=600, full=6000, what="Wishart draws per d")
-    rows = []
-    for dd in ds:
-        kl = _mc.kl_moments(ctx, f"wishart d={dd}", dd, 2 * dd, False, draws)
-        rows.append((dd, float(kl.mean) / dd, float(np.sqrt(kl.var / kl.n)) / dd))
-    x = np.array([[1.0, 1.0 / r[0]] for r in rows])
-    y = np.array([r[1] for r in rows])
-    w = 1 / np.array([r[2] for r in rows]) ** 2
-    cov = np.linalg.inv(x.T @ (w[:, None] * x))
-    beta = cov @ (x.T @ (w * y))
-    return {"v_inf": beta[0], "se": np.sqrt(cov[0, 0]), "slope": beta[1], "slope_se": np.sqrt(cov[1, 1]),
-            "rows": rows}
-
-
-def _compare_mc_proportional(st, ref, ctx):
-    tol = tolerance.monte_carlo(ref["se"], 1)
-    val = float(checks.lambdify((al,), st["F"])(0.5))
-    return Outcome(cases=[Case({"alpha": 0.5, "extrapolated": "d → ∞"}, val, ref["v_inf"], tol.value)],
-                   measurements={"fitted slope b (E DKL/d = F + b/d)": ref["slope"], "slope SE": ref["slope_se"],
-                                 "G_known(1/2) (exact O(1) term, for comparison)": finite_n.G_known(0.5),
-                                 "per-d means": [(r[0], r[1], r[2]) for r in ref["rows"]]},
-                   tolerance_model=tol.model)
 
 
 D21 = Derivation(
@@ -146,8 +81,8 @@ D21 = Derivation(
     title="ζ0 = 1 − d/N: the order parameter as ε → 0 (N > d)",
     paper_ref=PaperRef("D.21", "Appendix D.8", note="the paper's D.21 is ζ0 = 1 − d/N (docs/mathematics.md §F.5)"),
     statement={"zeta0": zeta0},
-    display=[sp.Eq(sp.Symbol("zeta_0"), zeta0)],
-    variables=[Variable(al, "α = d/N", "0 < α < 1")],
+    lhs={"zeta0": sp.Symbol("zeta_0")},
+    variables=[Variable(al, "α = d/N", sp.Interval.open(0, 1))],
     assumptions=["ε = z → 0", "N > d (otherwise ζ → 0 and the KL diverges like Nκ0/(2ε))",
                  "schedule-independent (no diffusion time enters)"],
     checks=[
@@ -164,31 +99,6 @@ D21 = Derivation(
     regime="ε → 0 with N > d; exact for every spectrum and d (the bound on ζ(z) − ζ0 is rigorous)",
     notes="The proportional-limit KL d·F(α) + G(α) that follows from ζ0 is ours: X.2.",
 )
-
-#: X.2's checks, kept beside the helpers they use (the entry itself lives in derivations/extensions/).
-X2_CHECKS = [
-    checks.symbolic("sympy: eq.15 limit and small-α series", lambda st: _eq15_limit({**st, "zeta0": zeta0}),
-                    simplify=_simp,
-                    description="F equals eq.15's ε → 0 limit per dimension with ρ = 1/ζ0 (D.21); F = α/4 + 5α²/12 + …"),
-    checks.numeric("exact digamma sums, Richardson in 1/d", "mpmath", _compare_proportional,
-                   reference=_proportional_reference,
-                   error_model="discretisation O(1/d): Richardson on exact finite-N values, bound from the "
-                               "change between d = 4·10^5 and 4·10^6"),
-    checks.numeric("Wishart Monte Carlo extrapolated in 1/d", "montecarlo", _compare_mc_proportional,
-                   reference=_mc_proportional_reference,
-                   error_model="Monte Carlo: WLS fit E DKL/d = F + b/d over d = 25..100 (quick), 25..400 (full), z·SE of the intercept"),
-]
-X2_MUTANTS = [
-    Mutant("F with ln coefficient (1 − α)", "drops 1/α", replace={
-        "F": (al / (1 - al) - 1 - (1 - al) * sp.log(1 - al)) / 2}),
-    Mutant("F without the ½", "2F", replace={"F": 2 * F_expr}),
-    Mutant("F 1 % too large", "1 % error", replace={"F": F_expr * sp.Rational(101, 100)}),
-    Mutant("G_known with (1 − α) instead of (1 − α)²", "wrong power",
-           replace={"G_known": (al / (1 - al) + sp.log(1 - al) / 2) / 2}),
-    Mutant("G_est = G_known", "estimated mean treated as known (N instead of N − 1)",
-           replace={"G_est": G_known_expr}),
-]
-
 
 # ---------------------------------------------------------------------------------------------- D.22
 
@@ -232,20 +142,21 @@ def _exact_large_n_reference(ctx):
 
 
 def _compare_exact_large_n(st, ref, ctx):
-    out = Outcome(tolerance_model="Richardson remainder bounds (discretisation) + mpmath precision")
+    out = Outcome()
+    why = "Richardson remainder bound (discretisation) + mpmath precision"
     ck = checks.mp_lambdify((d,), st["c1_known"])
     ce = checks.mp_lambdify((d,), st["c1_est"])
     for params, val, err in ref["c1"]:
         f = ce if params["mean"] == "estimated" else ck
-        out.cases.append(checks.mp_case(params, f(mpmath.mpf(params["d"])), val, float(err)))
+        out.cases.append(checks.mp_case(params, f(mpmath.mpf(params["d"])), val, tolerance.bound(float(err), why)))
     # the leading claim: 4N·kl/d² evaluated at large d, N (a ratio; must equal lim 4N E DKL/d² = 1)
     lead = checks.mp_lambdify((d, N), 4 * N * st["kl"] / d**2)
     per = checks.mp_lambdify((d, N), 4 * N * st["per_dim"] / d)
     for params, val, err in ref["lead"]:
         out.cases.append(checks.mp_case({**params, "entry": "kl"}, lead(mpmath.mpf(10**4), mpmath.mpf(10**12)),
-                                        val, float(err) + 1e-20))
+                                        val, tolerance.bound(float(err) + 1e-20, why)))
         out.cases.append(checks.mp_case({**params, "entry": "per_dim"}, per(mpmath.mpf(10**4), mpmath.mpf(10**12)),
-                                        val, float(err) + 1e-20))
+                                        val, tolerance.bound(float(err) + 1e-20, why)))
     return out
 
 
@@ -274,12 +185,12 @@ def _compare_mc(st, ref, ctx):
         dsym = sp.Symbol("d", positive=True)
         bias = abs(float(series[0].subs(dsym, dd)) - dd**2 / 4) / n + sum(
             abs(float(c.subs(dsym, dd))) / n ** (k + 2) for k, c in enumerate(series[1:]))
-        tol = tolerance.monte_carlo(se, 2, bias_bound=bias)
+        tol = tolerance.monte_carlo(se, bias_bound=bias,
+                                    note="bias = O(d/N) + O(d³/N²) terms of the exact 1/N series")
         key = "estimated" if est else "known"
         out.cases.append(Case({"d": dd, "N": n, "mean": key, "entry": "per dimension E DKL/d"}, per_dim_value,
-                              mean / dd, tol.value / dd, bias_bound=float(tol.bias) / dd))
-        out.cases.append(Case({"d": dd, "N": n, "mean": key, "entry": "total E DKL"}, value, mean, tol.value, bias_bound=tol.bias))
-        out.tolerance_model = tol.model + " (bias = O(d/N) + O(d³/N²) terms of the exact 1/N series)"
+                              mean / dd, tol.scaled(1 / dd)))
+        out.cases.append(Case({"d": dd, "N": n, "mean": key, "entry": "total E DKL"}, value, mean, tol))
         meas[f"exact E DKL ({key} mean)"] = exact
         meas[f"Monte Carlo E DKL ({key} mean)"] = (mean, se)
         meas[f"relative gap (exact − d²/(4N))/exact ({key})"] = (exact - dd**2 / (4 * n)) / exact
@@ -292,9 +203,9 @@ D22 = Derivation(
     title="E DKL/d ≈ d/(4N) for N ≫ d (per dimension, the paper's), total d(d + 1)/(4N) → d²/(4N)",
     paper_ref=PaperRef("D.22", "Appendix D.8; §4.3"),
     statement={"per_dim": per_dim, "kl": kl_lead, "c1_known": c1_known, "c1_est": c1_est},
-    display=[sp.Eq(sp.Symbol("E D_KL/d"), per_dim), sp.Eq(sp.Symbol("E D_KL (total)"), kl_lead),
-             sp.Eq(sp.Symbol("c_1^{known}"), c1_known), sp.Eq(sp.Symbol("c_1^{est}"), c1_est)],
-    variables=[Variable(d, "dimension", "d ≥ 1"), Variable(N, "training samples", "N ≫ d")],
+    lhs={"per_dim": sp.Symbol("E D_KL/d"), "kl": sp.Symbol("E D_KL (total)"), "c1_known": sp.Symbol("c_1^{known}"),
+         "c1_est": sp.Symbol("c_1^{est}")},
+    variables=[Variable(d, "dimension", sp.S.Naturals), Variable(N, "training samples", "N ≫ d")],
     assumptions=["Gaussian data, ε = 0", "N → ∞ at fixed d, then d → ∞; neglects O(d/N) and O(d³/N²)",
                  "the paper states it per dimension (E DKL/d, neglecting terms of order (d/N)²); the total is ours",
                  "schedule-independent (ε = 0, no diffusion time enters)",
@@ -306,8 +217,6 @@ D22 = Derivation(
                        reference=_exact_large_n_reference,
                        error_model="Richardson remainders in 1/N and 1/d (discretisation) + mpmath precision"),
         checks.numeric("Wishart Monte Carlo at d = 100, N = 10^4", "montecarlo", _compare_mc, reference=_mc_reference,
-                       error_model="Monte Carlo z·SE + bound on the neglected O(d/N) + O(d³/N²) terms from the "
-                                   "exact 1/N series",
                        detects="a leading term off by more than z·SE + the neglected terms (which fill |Δ|/tol ≈ 1)"),
     ],
     mutants=[

@@ -9,7 +9,7 @@ from ._second_order import _ASSUME, _REGIME, _VARS, L, N, _exact_eps0, _mc_check
 
 D19 = Derivation(
     id="D.19", title="KL term E Tr(C + ε)^-1 Σ0", paper_ref=PaperRef("D.19", "Appendix D.7"),
-    statement={"trSR": trSR}, variables=_VARS, assumptions=_ASSUME,
+    statement={"trSR": trSR}, lhs={"trSR": sp.Symbol("E Tr (C + ε)⁻¹Σ₀")}, variables=_VARS, assumptions=_ASSUME,
     checks=[
         _exact_eps0("trSR", lambda dd, nn: finite_n.expected_trace_inverse(dd, nn), None),
         _mc_check("trSR", "trSR", [(0.1, 0.1, 0.0), (1.0, 1.0, 0.0)]),
@@ -26,7 +26,7 @@ D20 = Derivation(
     paper_ref=PaperRef("D.20", "Appendix D.7",
                        note="the paper's (D.20) most likely is a condition (\"when (D.20)\"); this log-determinant "
                             "equivalent is our reconstruction of the KL term it conditions (docs/mathematics.md §F.5)"),
-    statement={"logdet": logdet}, variables=_VARS + [Variable(L, "Σ ln(1 + κ/σ_i)", "≥ 0")],
+    statement={"logdet": logdet}, lhs={"logdet": sp.Symbol("E ln det(C + ε) − ln det Σ₀")}, variables=_VARS + [Variable(L, "Σ ln(1 + κ/σ_i)", sp.Interval(0, sp.oo))],
     assumptions=_ASSUME,
     checks=[
         _exact_eps0("logdet", lambda dd, nn: finite_n.expected_logdet(dd, nn), None),

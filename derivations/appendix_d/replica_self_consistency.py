@@ -9,7 +9,7 @@ import sympy as sp
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.verification.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
 
-from ._replica import (MC_MODEL, MC_Z, MP_GRID, R101, TWO_LEVEL, A, _avg_mp, _avg_np, _mc_outcome, _silverstein_ref,
+from ._replica import (_avg, MC_MODEL, MC_Z, MP_GRID, R101, TWO_LEVEL, A, _avg_mp, _avg_np, _mc_outcome, _silverstein_ref,
                        _spectra, _symbolic, alpha, kap, kappa_from_statement, sig, two_level_mc, z)
 
 # ------------------------------------------------------------------------------------------------------
@@ -24,7 +24,7 @@ d11_statement = {
 
 
 def _d11_mp_compare(st, ref, ctx):
-    out = Outcome(tolerance_model=tolerance.precision(ctx.dps).model)
+    out = Outcome()
     for name, spec, wts in _spectra(ctx):
         for a, zv in MP_GRID:
             gref, href = ref[(name, a, zv)]
@@ -35,7 +35,7 @@ def _d11_mp_compare(st, ref, ctx):
             valS = _avg_mp(sig * st["resolvent"], (kap, z), sp_m, w_m, k, mpmath.mpf(zv))
             refS = (1 - href) / (a * href)  # ⟨σ/(σh + z)⟩ = (1 − h)/(α h) from Silverstein's equation
             for lab, v, r in (("(1/d)Tr R", val, gref), ("(1/d)Tr Σ0 R", valS, refS)):
-                tol = tolerance.precision(ctx.dps, scale=max(abs(float(r)), 1.0)).value
+                tol = tolerance.precision(ctx.dps, scale=max(abs(float(r)), 1.0))
                 p = {"spectrum": name, "alpha": a, "z": zv, "quantity": lab}
                 out.cases.append(checks.mp_case(p, v if mpmath.isfinite(v) else mpmath.mpf("nan"), r, tol)
                                  if mpmath.isfinite(v) else Case(p, float("nan"), float(r), tol))
@@ -60,7 +60,7 @@ def _d11_mc_compare(st, ref, ctx):
         valS = _avg_np(sig * st["resolvent"], (kap, z), TWO_LEVEL, np.ones(2), k, zv).real
         items.append(({"alpha": 2.0, "z": zv, "quantity": "(1/d)Tr R"}, ref[(zv, "trR")], val))
         items.append(({"alpha": 2.0, "z": zv, "quantity": "(1/d)Tr Σ0 R"}, ref[(zv, "trSigmaR")], valS))
-    return _mc_outcome(items, len(items))
+    return _mc_outcome(items)
 
 
 D11 = Derivation(
@@ -68,17 +68,17 @@ D11 = Derivation(
     title="Replica self-consistency for κ and the mean resolvent",
     paper_ref=PaperRef("D.11", "Appendix D.2", note="reconstructed (docs/mathematics.md §D)"),
     statement=d11_statement,
-    display=[sp.Eq(kap, z + (kap / sp.Symbol("N")) * sp.Sum(sp.Symbol("sigma_i") / (sp.Symbol("sigma_i") + kap),
-                                                                 (sp.Symbol("i"), 1, sp.Symbol("d")))),
-             sp.Eq(sp.Symbol("E[(C+z)^{-1}]"), (kap / z) * sp.Symbol("(Sigma_0+kappa)^{-1}"))],
-    variables=[Variable(z, "resolvent argument (q_t + c)", "z > 0"),
-               Variable(kap, "replica order parameter κ = z/ζ", "κ > 0"),
-               Variable(sig, "eigenvalue σ_i of Σ0", "σ > 0"),
-               Variable(alpha, "α = d/N", "α > 0"),
-               Variable(A, "spectral average ⟨σ/(σ + κ)⟩ = (1/d)Σ σ_i/(σ_i + κ)", "0 < A < 1")],
+    display=lambda st: [sp.Eq(kap, st["fixed_point"].subs(A, _avg(st["summand"]))),
+                        sp.Eq(sp.Symbol("E[(C+z)^{-1}]_{σσ}"), st["resolvent"])],
+    variables=[Variable(z, "resolvent argument (q_t + c)", sp.Interval.open(0, sp.oo)),
+               Variable(kap, "replica order parameter κ = z/ζ", sp.Interval.open(0, sp.oo)),
+               Variable(sig, "eigenvalue σ_i of Σ0", sp.Interval.open(0, sp.oo)),
+               Variable(alpha, "α = d/N", sp.Interval.open(0, sp.oo)),
+               Variable(A, "spectral average ⟨σ/(σ + κ)⟩ = (1/d)Σ σ_i/(σ_i + κ)", sp.Interval.open(0, 1))],
     assumptions=["known-mean Wishart C (N·C ~ W_d(N, Σ0))", "replica-symmetric saddle point", "d, N → ∞ at fixed α"],
     checks=[
-        checks.numeric("mpmath 50 digits vs Silverstein's equation", "mpmath", _d11_mp_compare,
+        checks.numeric("mpmath {dps} digits vs Silverstein's equation", "mpmath", _d11_mp_compare,
+                       id="mpmath 50 digits vs Silverstein's equation",
                        reference=_silverstein_ref,
                        error_model="mpmath at ctx.dps digits (tolerance.precision); the reference solves D.12 "
                                    "directly for g, not via κ",

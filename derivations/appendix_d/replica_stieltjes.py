@@ -37,7 +37,7 @@ def _mp_mults(wts, a, n):
 
 
 def _d14_mp_compare(st, ref, ctx):
-    out = Outcome(tolerance_model=tolerance.precision(ctx.dps).model)
+    out = Outcome()
     for name, spec, wts in _spectra(ctx):
         sp_m = [mpmath.mpf(float(s)) for s in spec]
         w_m = [mpmath.mpf(float(x)) for x in wts]
@@ -48,7 +48,7 @@ def _d14_mp_compare(st, ref, ctx):
             zt = mpmath.mpf(zv) / k
             v = _avg_mp(st["g_summand"], (zeta, z), sp_m, w_m, zt, mpmath.mpf(zv))
             p = {"spectrum": name, "alpha": a, "z": zv}
-            out.cases.append(checks.mp_case(p, v, gref, tolerance.precision(ctx.dps, scale=max(abs(float(gref)), 1.0)).value))
+            out.cases.append(checks.mp_case(p, v, gref, tolerance.precision(ctx.dps, scale=max(abs(float(gref)), 1.0))))
     return out
 
 
@@ -57,12 +57,12 @@ D14 = Derivation(
     title="Stieltjes transform from the replica order parameter",
     paper_ref=PaperRef("D.14", "Appendix D.4"),
     statement=d14_statement,
-    display=sp.Eq(sp.Function("g")(-z), _avg(1 / (zeta * sig + z))),
-    variables=[Variable(zeta, "ζ = z/κ (D.11)", "0 < ζ ≤ 1"), Variable(z, "z > 0", "z > 0"), Variable(sig, "eigenvalue of Σ0", "σ > 0")],
+    display=lambda st: [sp.Eq(sp.Function("g")(-z), _avg(st["g_summand"]))],
+    variables=[Variable(zeta, "ζ = z/κ (D.11)", sp.Interval.Lopen(0, 1)), Variable(z, "z > 0", sp.Interval.open(0, sp.oo)), Variable(sig, "eigenvalue of Σ0", sp.Interval.open(0, sp.oo))],
     assumptions=["ζ solves D.11", "d, N → ∞ at fixed α"],
     checks=[
-        checks.numeric("mpmath 50 digits vs Silverstein's equation", "mpmath", _d14_mp_compare, reference=_silverstein_ref,
-                       error_model="mpmath at ctx.dps digits (tolerance.precision)",
+        checks.numeric("mpmath {dps} digits vs Silverstein's equation", "mpmath", _d14_mp_compare,
+                       id="mpmath 50 digits vs Silverstein's equation", reference=_silverstein_ref,
                        description="ζ from lindiff_verify.theory.stieltjes.solve_kappa_mp; g from D.12 solved directly"),
         checks.numeric("Wishart Monte Carlo (Σ0 = I), 1/d-extrapolated", "montecarlo",
                        _white_mc_compare_g(g_from_d14), reference=white_mc, error_model=MC_MODEL,
@@ -94,7 +94,7 @@ def _d15_sym(st):
 
 
 def _d15_mp_compare(st, ref, ctx):
-    out = Outcome(tolerance_model=tolerance.precision(ctx.dps).model)
+    out = Outcome()
     fp = _lam((alpha, A), st["zeta_fixed_point"], "mpmath")
     for name, spec, wts in _spectra(ctx):
         sp_m = [mpmath.mpf(float(s)) for s in spec]
@@ -107,7 +107,7 @@ def _d15_mp_compare(st, ref, ctx):
             Hf = lambda x: x - float(fpf(a, _avg_np(st["zeta_summand"], (zeta, z), spec, wts, x, zv).real))
             roots = _real_roots(Hf, 1e-14, 1.5, n=300)
             p = {"spectrum": name, "alpha": a, "z": zv}
-            tol = tolerance.precision(ctx.dps).value
+            tol = tolerance.precision(ctx.dps)
             if not roots:
                 out.cases.append(Case(p, float("nan"), float(href), tol))
                 continue
@@ -122,14 +122,14 @@ D15 = Derivation(
     title="Self-consistency for ζ from D.14 (identical to D.13)",
     paper_ref=PaperRef("D.15", "Appendix D.4"),
     statement=d15_statement,
-    display=sp.Eq(zeta, 1 - alpha * _avg(zeta * sig / (zeta * sig + z))),
-    variables=[Variable(zeta, "ζ = z/κ", "(0, 1]"), Variable(z, "z", "z > 0"), Variable(alpha, "d/N", "α > 0"), Variable(sig, "σ_i", "σ > 0")],
+    display=lambda st: [sp.Eq(zeta, st["zeta_fixed_point"].subs(A, _avg(st["zeta_summand"])))],
+    variables=[Variable(zeta, "ζ = z/κ", sp.Interval.Lopen(0, 1)), Variable(z, "z", sp.Interval.open(0, sp.oo)), Variable(alpha, "d/N", sp.Interval.open(0, sp.oo)), Variable(sig, "σ_i", sp.Interval.open(0, sp.oo))],
     assumptions=["D.14", "d, N → ∞ at fixed α"],
     checks=[
         _symbolic("sympy: D.14 into h; identical to D.13", _d15_sym,
                         description="three-point spectrum with symbolic weights"),
-        checks.numeric("mpmath 50 digits vs Silverstein's h", "mpmath", _d15_mp_compare, reference=_silverstein_ref,
-                       error_model="mpmath at ctx.dps digits (tolerance.precision)",
+        checks.numeric("mpmath {dps} digits vs Silverstein's h", "mpmath", _d15_mp_compare,
+                       id="mpmath 50 digits vs Silverstein's h", reference=_silverstein_ref,
                        description="ζ solving the claim against h = 1 − α + α z g(−z), g from D.12 solved directly"),
     ],
     mutants=[
@@ -158,23 +158,21 @@ def _d16_mc_compare(st, ref, ctx):
     out = Outcome()
     f = _lam((alpha, z, g), st["zeta"], "numpy")
     dfdg = _lam((alpha, z, g), sp.diff(st["zeta"], g), "numpy")
-    n_cases = len(WHITE_ALPHAS) * len(MC_Z)
     for a in WHITE_ALPHAS:
         for zv in MC_Z:
             fit = ref[(a, zv)]
             zt = float(solve_zeta(zv, np.ones(1), 1000, multiplicities=[a * 1000]))
             val = float(f(a, zv, fit.value))
             se = abs(float(dfdg(a, zv, fit.value))) * fit.se  # linear propagation of SE(ĝ∞)
-            tol = tolerance.monte_carlo(se, n_cases)
+            tol = tolerance.monte_carlo(se, note="SE propagated through the claim")
             p = {"Sigma0": "I", "alpha": a, "z": zv, "fit slope b of g": fit.slope}
-            out.cases.append(Case(p, val, zt, float(tol.value)))
+            out.cases.append(Case(p, val, zt, tol))
             out.measurements[f"alpha={a}, z={zv}: finite-size slope of (1/d)Tr R"] = fit.slope
-            out.tolerance_model = tol.model + " (SE propagated through the claim)"
     return out
 
 
 def _d16_mp_compare(st, ref, ctx):
-    out = Outcome(tolerance_model=tolerance.precision(ctx.dps).model)
+    out = Outcome()
     f = _lam((alpha, z, g), st["zeta"], "mpmath")
     for name, spec, wts in _spectra(ctx):
         for a, zv in MP_GRID:
@@ -183,7 +181,7 @@ def _d16_mp_compare(st, ref, ctx):
             k = solve_kappa_mp(zv, list(spec), n, dps=ctx.dps, multiplicities=_mp_mults(wts, a, n))
             zt = mpmath.mpf(zv) / k
             v = f(mpmath.mpf(a), mpmath.mpf(zv), gref)
-            out.cases.append(checks.mp_case({"spectrum": name, "alpha": a, "z": zv}, v, zt, tolerance.precision(ctx.dps).value))
+            out.cases.append(checks.mp_case({"spectrum": name, "alpha": a, "z": zv}, v, zt, tolerance.precision(ctx.dps)))
     return out
 
 
@@ -192,14 +190,15 @@ D16 = Derivation(
     title="Spectrum-free relation between ζ and the Stieltjes transform",
     paper_ref=PaperRef("D.16", "Appendix D.4", note="paper fig. D.1"),
     statement=d16_statement,
-    display=sp.Eq(zeta, 1 - alpha + alpha * z * sp.Function("g")(-z)),
-    variables=[Variable(zeta, "ζ = z/κ (D.11)", "(0, 1]"), Variable(g, "g(−z) = (1/d)E Tr(C + z)⁻¹", "g > 0"),
-               Variable(alpha, "d/N", "α > 0"), Variable(z, "z", "z > 0")],
+    display=lambda st: [sp.Eq(zeta, st["zeta"].subs(g, sp.Function("g")(-z)))],
+    variables=[Variable(zeta, "ζ = z/κ (D.11)", sp.Interval.Lopen(0, 1)), Variable(g, "g(−z) = (1/d)E Tr(C + z)⁻¹", sp.Interval.open(0, sp.oo)),
+               Variable(alpha, "d/N", sp.Interval.open(0, sp.oo)), Variable(z, "z", sp.Interval.open(0, sp.oo))],
     assumptions=["d, N → ∞ at fixed α", "any spectrum of Σ0"],
     checks=[
         _symbolic("sympy: D.14 + D.11 ⇒ D.16", _d16_sym, description="three-point spectrum with symbolic weights"),
-        checks.numeric("mpmath 50 digits: ζ (solve_kappa_mp) vs g (Silverstein)", "mpmath", _d16_mp_compare,
-                       reference=_silverstein_ref, error_model="mpmath at ctx.dps digits (tolerance.precision)",
+        checks.numeric("mpmath {dps} digits: ζ (solve_kappa_mp) vs g (Silverstein)", "mpmath", _d16_mp_compare,
+                       id='mpmath 50 digits: ζ (solve_kappa_mp) vs g (Silverstein)',
+                       reference=_silverstein_ref,
                        description="3 spectra × α ∈ {0.3, 1, 2.5} × z ∈ {1e-3, 0.1, 10}"),
         checks.numeric("Wishart Monte Carlo (Σ0 = I), 1/d-extrapolated", "montecarlo", _d16_mc_compare,
                        reference=white_mc, error_model=MC_MODEL + "; SE propagated linearly through the claim",

@@ -1,5 +1,7 @@
 """Appendix D.5–D.6 — D.17, D.18: second-order equivalents E Tr R², E Tr RΣ0R and the averaged residual (training) loss."""
 
+import sympy as sp
+
 from lindiff_verify.verification.registry import Derivation, Mutant, PaperRef
 
 from . import _wishart_mc as _mc
@@ -13,7 +15,9 @@ D17 = Derivation(
     paper_ref=PaperRef("D.17", "Appendix D.5–D.6",
                        note="the paper's (D.17) most likely defines the two matrix functions whose averages follow; "
                             "these closed second-order forms are our reconstruction (docs/mathematics.md §E, §F.5)"),
-    statement={"trR": trR, "trR2": trR2, "trRSR": trRSR}, variables=_VARS, assumptions=_ASSUME,
+    statement={"trR": trR, "trR2": trR2, "trRSR": trRSR},
+    lhs={"trR": sp.Symbol("E Tr R"), "trR2": sp.Symbol("E Tr R²"), "trRSR": sp.Symbol("E Tr RΣ₀R")},
+    variables=_VARS, assumptions=_ASSUME,
     checks=[
         _symbolic("sympy: E Tr R² = −d/dz E Tr R with dκ/dz = 1/D",
                   lambda st: {"Tr R² = −∂z(ρ S1)": _identities(
@@ -35,7 +39,7 @@ D17 = Derivation(
 
 D18 = Derivation(
     id="D.18", title="Averaged residual (training) loss", paper_ref=PaperRef("D.18", "Appendix D.6"),
-    statement={"train": train}, variables=_VARS, assumptions=_ASSUME,
+    statement={"train": train}, lhs={"train": sp.Symbol("E L_t^{train}")}, variables=_VARS, assumptions=_ASSUME,
     checks=[
         _symbolic("sympy: c = 0 gives df1 = Σσ/(σ+κ)",
                   lambda st: {"E L_train(c=0) − df1": _identities(st["train"].subs(c, 0) - df1)

@@ -48,6 +48,9 @@ def _moments_ref(ctx):
     return out
 
 
+_TRUNCATION = "series truncation bound (λ+/|w|)·λ+^j/(1 − λ+/|w|) at |w| = 10⁸ λ+"
+
+
 def _moment_compare(solve_g):
     """−w g(w) = 1 + m1/w + m2/w² + O(|w|⁻³) at w = R e^{iπ/3}: normalisation, mean and second moment."""
 
@@ -67,12 +70,11 @@ def _moment_compare(solve_g):
                 # truncation: |Σ_{k>j} m_k w^{-k}|·|w|^j ≤ (λ+/R)·λ+^j/(1 − λ+/R); rounding loses 2·8 digits
                 for j, (lab, v, r) in enumerate(zip(("normalisation ∫ρ", "mean ∫xρ", "second moment ∫x²ρ"), est, refs)):
                     trunc = (lmax / float(R)) * lmax**j / (1 - lmax / float(R))
-                    tol = trunc + tolerance.precision(ctx.dps, scale=float(R) ** j).value
+                    tol = tolerance.combine(tolerance.bound(trunc, _TRUNCATION),
+                                            tolerance.precision(ctx.dps, scale=float(R) ** j))
                     p = {"spectrum": name, "alpha": a, "moment": lab}
                     v = mpmath.re(v) if mpmath.isfinite(v) else mpmath.mpf("nan")
                     out.cases.append(checks.mp_case(p, v, r, tol) if mpmath.isfinite(v) else Case(p, float("nan"), float(r), tol))
-        out.tolerance_model = ("series truncation bound (λ+/|w|)·λ+^j/(1 − λ+/|w|) at |w| = 10⁸ λ+ "
-                               "(tolerance.discretisation-type bound) + mpmath rounding")
         return out
 
     return compare
@@ -95,7 +97,7 @@ def _white_mc_compare_g(g_of):
             for zv in MC_Z:
                 items.append(({"Sigma0": "I", "alpha": a, "z": zv, "quantity": "(1/d)Tr(C+z)⁻¹"}, ref[(a, zv)],
                               g_of(st, zv, np.ones(1), np.ones(1), a)))
-        return _mc_outcome(items, len(items))
+        return _mc_outcome(items)
 
     return compare
 
@@ -105,16 +107,15 @@ D12 = Derivation(
     title="Stieltjes transform of the Wishart spectrum (generalised Marchenko–Pastur)",
     paper_ref=PaperRef("D.12", "Appendix D.4", note="Silverstein's equation (docs/mathematics.md §D)"),
     statement=d12_statement,
-    display=sp.Eq(g, _avg(1 / (sig * (1 - alpha - alpha * w * g) - w))),
-    variables=[Variable(w, "argument of g(w) = (1/d)E Tr(C − w)⁻¹", "w ∉ [0, ∞)"), Variable(g, "Stieltjes transform", "Im g > 0 for Im w > 0"),
-               Variable(sig, "eigenvalue of Σ0", "σ > 0"), Variable(alpha, "d/N", "α > 0")],
+    display=lambda st: [sp.Eq(g, _avg(st["summand"]))],
+    variables=[Variable(w, "argument of g(w) = (1/d)E Tr(C − w)⁻¹", sp.S.Complexes - sp.Interval(0, sp.oo)), Variable(g, "Stieltjes transform", "Im g > 0 for Im w > 0"),
+               Variable(sig, "eigenvalue of Σ0", sp.Interval.open(0, sp.oo)), Variable(alpha, "d/N", sp.Interval.open(0, sp.oo))],
     assumptions=["known-mean Wishart C", "d, N → ∞ at fixed α"],
     checks=[
         _symbolic("sympy: Marchenko–Pastur quadratic", _d12_sym,
                         description="for Σ0 = I, D.12 is (up to a g-free factor) the MP quadratic α w g² − (1 − α − w) g + 1 = 0"),
         checks.numeric("mpmath: exact moments at large |w|", "mpmath", _moment_compare(_solve_g_d12),
                        reference=_moments_ref,
-                       error_model="series truncation bound at |w| = 10⁸ λ+ plus 50-digit rounding",
                        description="normalisation, mean ⟨σ⟩ and second moment ⟨σ²⟩ + α⟨σ⟩² of the law from the expansion "
                                    "−w g = 1 + m1/w + m2/w² + …, 3 spectra × α ∈ {0.3, 1, 2.5}"),
         checks.numeric("Wishart Monte Carlo (Σ0 = I), 1/d-extrapolated", "montecarlo",
@@ -178,15 +179,15 @@ D13 = Derivation(
     title="Silverstein's equation written for h = 1 − α − α w g",
     paper_ref=PaperRef("D.13", "Appendix D.4"),
     statement=d13_statement,
-    display=[sp.Eq(h, 1 - alpha * _avg(sig * h / (sig * h - w))), sp.Eq(g, _avg(1 / (sig * h - w)))],
+    display=lambda st: [sp.Eq(h, st["h_fixed_point"].subs(A, _avg(st["h_summand"]))), sp.Eq(g, _avg(st["g_summand"]))],
     variables=[Variable(h, "h = 1 − α − α w g", "Im h ≤ 0 for Im w > 0; h ∈ (0, 1] for w < 0"),
-               Variable(w, "argument", "w ∉ [0, ∞)"), Variable(sig, "eigenvalue of Σ0", "σ > 0"), Variable(alpha, "d/N", "α > 0")],
+               Variable(w, "argument", sp.S.Complexes - sp.Interval(0, sp.oo)), Variable(sig, "eigenvalue of Σ0", sp.Interval.open(0, sp.oo)), Variable(alpha, "d/N", sp.Interval.open(0, sp.oo))],
     assumptions=["known-mean Wishart C", "d, N → ∞ at fixed α"],
     checks=[
         _symbolic("sympy: equivalent to D.12", _d13_sym,
                         description="with g = ⟨1/(σh − w)⟩, the h equation is the definition h = 1 − α − α w g (three-point spectrum)"),
         checks.numeric("mpmath: exact moments at large |w|", "mpmath", _moment_compare(_solve_g_d13),
-                       reference=_moments_ref, error_model="series truncation bound at |w| = 10⁸ λ+ plus 50-digit rounding",
+                       reference=_moments_ref,
                        description="normalisation, mean and second moment of the law from g solved via h"),
         checks.numeric("Wishart Monte Carlo (Σ0 = I), 1/d-extrapolated", "montecarlo",
                        _white_mc_compare_g(g_from_d13), reference=white_mc, error_model=MC_MODEL,

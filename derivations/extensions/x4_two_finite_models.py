@@ -39,7 +39,7 @@ def _model(tag):
 A_, B_ = _model("a"), _model("b")
 
 
-def _pieces(scale, fluct, tag_map):
+def _pieces(scale, fluct, tag_map, per_n=True):
     """(own term E Tr R(Σ0+q)R + E δᵀR²δ, per-direction E[R]_ii) of one model, in its tagged symbols."""
     st = _x5.build(scale=scale)
     N_, em_, f_, rho_, D_ = (_x5.N, _x5.em, _x5.f, _x5.rho, _x5.D)
@@ -47,32 +47,35 @@ def _pieces(scale, fluct, tag_map):
     own = st["trRSR"] + q * trr2 + st["dR2d"]
     sr = s / f_  # the reduced problem's eigenvalue σ' = σ N_eff/N
     p22 = 1 - D_
-    r = rho_ / (sr + KAP) + scale * rho_ / (N_ * D_) * (sr**2 / (sr + KAP) ** 3
+    r = rho_ / (sr + KAP) + scale * rho_ / ((N_ if per_n else 1) * D_) * (sr**2 / (sr + KAP) ** 3
                                                         + (_x5.P[(3, 3)] - p22) * sr / (D_ * (sr + KAP) ** 2))
     sub = {x: tag_map[x] for x in (*_MODEL_SYMS, KAP)}
     return own.xreplace(sub), r.xreplace(sub)
 
 
-def build(scale=1, fluct_b=True, cross=2):
-    own_a, r_a = _pieces(scale, True, A_)
-    own_b, r_b = _pieces(scale, fluct_b, B_)
+def build(scale=1, fluct_b=True, cross=2, per_n=True, same=False):
+    own_a, r_a = _pieces(scale, True, A_, per_n)
+    own_b, r_b = _pieces(scale, fluct_b, B_, per_n)
     return {"own_a": own_a, "own_b": own_b, "r_a": r_a, "r_b": r_b,
-            "cross_summand": (s + q) * r_a * r_b, "A_without_cross": q * (own_a + own_b), "cross_factor": -cross * q}
+            "cross_summand": (s + q) * r_a * (r_a if same else r_b), "A_without_cross": q * (own_a + own_b), "cross_factor": -cross * q}
 
 
 STATEMENT = build()
 MODEL_ARGS = tuple(A_[x] for x in (*_MODEL_SYMS, KAP)) + tuple(B_[x] for x in (*_MODEL_SYMS, KAP))
 
 
-def _assemble(st, vals_a, vals_b, sig, qv):
-    """E A = A_without_cross + cross_factor · Σ_i cross_summand(σ_i) (the sum done numerically)."""
+def _assembler(st):
+    """E A(vals_a, vals_b, σ, q) = A_without_cross + cross_factor · Σ_i cross_summand(σ_i) (the sum done numerically)."""
     args = (q, s) + MODEL_ARGS
-    va = [vals_a[x] for x in (*_MODEL_SYMS, KAP)]
-    vb = [vals_b[x] for x in (*_MODEL_SYMS, KAP)]
-    summ = checks.lambdify(args, st["cross_summand"])(qv, sig, *va, *vb)
-    base = float(checks.lambdify(args, st["A_without_cross"])(qv, 1.0, *va, *vb))
-    fac = float(checks.lambdify(args, st["cross_factor"])(qv, 1.0, *va, *vb))
-    return base + fac * float(np.sum(np.broadcast_to(summ, sig.shape)))
+    summ, base, fac = (checks.lambdify(args, st[k]) for k in ("cross_summand", "A_without_cross", "cross_factor"))
+
+    def value(vals_a, vals_b, sig, qv):
+        va = [vals_a[x] for x in (*_MODEL_SYMS, KAP)]
+        vb = [vals_b[x] for x in (*_MODEL_SYMS, KAP)]
+        total = float(np.sum(np.broadcast_to(summ(qv, sig, *va, *vb), sig.shape)))
+        return float(base(qv, 1.0, *va, *vb)) + float(fac(qv, 1.0, *va, *vb)) * total
+
+    return value
 
 
 # ---------------------------------------------------------------------------------------------- (a) algebra
@@ -134,6 +137,7 @@ def _mc_compare(st, ref, ctx):
     """E A of the statement (sums from the leading-order solver only) against the pair Monte Carlo; z·SE,
     Bonferroni over all cases; single d = 50, no extrapolation."""
     n_cases = len(ref) * len(MC_QC)
+    assemble = _assembler(st)
     out = Outcome()
     zmax = 0.0
     for (lab, a, b, est), (mean, se) in ref.items():
@@ -141,7 +145,7 @@ def _mc_compare(st, ref, ctx):
         n, n2 = int(round(_mc.D_MC * a)), int(round(_mc.D_MC * b))
         for j, (qv, cv) in enumerate(MC_QC):
             zv = qv + cv
-            v = _assemble(st, _vals(sig, n, est, zv, "a"), _vals(sig, n2, est, zv, "b"), sig, qv)
+            v = assemble(_vals(sig, n, est, zv, "a"), _vals(sig, n2, est, zv, "b"), sig, qv)
             tol = tolerance.monte_carlo(se[j], n_cases)
             out.tolerance_model = tol.model
             zmax = max(zmax, abs(v - mean[j]) / se[j])
@@ -177,6 +181,8 @@ X4 = Derivation(
         Mutant("N′ treated as deterministic (its fluctuation dropped)", "no T1²/(N′D′) in the own term of N′",
                replace=build(fluct_b=False)),
         Mutant("cross term counted once", "−q Σ(σ+q)E[R]E[R′]", replace=build(cross=1)),
+        Mutant("diagonal correction without 1/N", "ΔE[R]_ii = (ρ/D)[…]", replace=build(per_n=False)),
+        Mutant("cross term from one model only", "Σ(σ+q)E[R]_ii²", replace=build(same=True)),
     ],
     claim_kind="asymptotic",
     regime="finite d, N, N′ (z > 0); real Gaussian data; remainder O(1/d) absolute as in X.5",

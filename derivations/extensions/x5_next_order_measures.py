@@ -31,6 +31,7 @@ U1, U2, W2, W3 = sp.symbols("U1 U2 W2 W3", positive=True)
 P = {k: sp.Symbol(f"p{k[0]}{k[1]}", positive=True) for k in ((1, 2), (1, 3), (2, 3), (3, 3), (2, 4), (3, 4), (4, 4))}
 p12, p13, p23, p33, p24, p34, p44 = P.values()
 p22 = 1 - D
+SI, KAPPA = sp.symbols("sigma_i kappa", positive=True)
 ARGS = (q, c, N, d, em, f, rho, D, S1, S2, T1, df1, L, U1, U2, W2, W3, *P.values())
 
 CORR = {
@@ -48,6 +49,8 @@ CORR = {
     "dlogdet": sp.log(D) / 2,
     # Σ_i a_i ΔE[R]_ii with a_i = (σ+q)/(σ+z): W3 = Σ a σ²/(σ+κ)³, W2 = Σ a σ/(σ+κ)²
     "dcross": rho / (N * D) * (W3 + (p33 - p22) * W2 / D),
+    # ΔE[R]_ii for one direction σ_i (Σ0's eigenbasis)
+    "dRii": rho / (N * D) * (SI**2 / (SI + KAPPA) ** 3 + (p33 - p22) * SI / (D * (SI + KAPPA) ** 2)),
 }
 
 
@@ -148,10 +151,11 @@ def _algebra(st):
 
 def _stein(st):
     """X.1's Stein correction, linearised in g (its fixed point r_i = (1 + g_i)/(z + (1 − τ)σ_i) to first order),
-    equals ∂/∂Z_ii of ½ ln D_Z at Z = z: ΔE[R]_ii = r_i g_i − r_i² σ_i δθ, g_i = θ² σ_i² r_i²/(N D),
-    δθ = (1/N) Σ z r g / (1 + (1/N) Σ z r² σ), r_i = 1/(z + θσ_i). The moment identities z r = 1 − θσr
-    (z M_{a,b+1} = M_ab − θ M_{a+1,b+1}) and θ(1 + M11/N) = 1 close it."""
-    si = sp.Symbol("sigma_i", positive=True)
+    equals ∂/∂Z_ii of ½ ln D_Z at Z = z, and the statement's ΔE[R]_ii: ΔE[R]_ii = r_i g_i − r_i² σ_i δθ,
+    g_i = θ² σ_i² r_i²/(N D), δθ = (1/N) Σ z r g / (1 + (1/N) Σ z r² σ), r_i = 1/(z + θσ_i). The moment identities
+    z r = 1 − θσr (z M_{a,b+1} = M_ab − θ M_{a+1,b+1}) and θ(1 + M11/N) = 1 close it. In the statement's symbols
+    θ = 1/ρ, κ = z/θ, p_ab = θ^b M_ab/N, D = 1 − θ²M22/N."""
+    si = SI
     ri = 1 / (_z + _th * si)
     Dz = 1 - _th**2 * _M[2, 2] / N
     thi = _th * si * ri**2 / (N * _G)
@@ -160,9 +164,14 @@ def _stein(st):
     gi = _th**2 * si**2 * ri**2 / (N * Dz)
     dth = (_z * _th**2 / (N**2 * Dz)) * _M[2, 3] / (1 + _z * _M[1, 2] / N)
     rhs = ri * gi - ri**2 * si * dth
-    e = (lhs - rhs).subs({_M[2, 3]: (_M[2, 2] - _th * _M[3, 3]) / _z, _M[1, 2]: (_M[1, 1] - _th * _M[2, 2]) / _z})
-    e = e.subs(_M[1, 1], N * (1 - _th) / _th)
-    return {"∂_{Z_ii} ½ ln D_Z = X.1 (Stein) correction to first order": e}
+
+    def close(e):
+        e = e.subs({_M[2, 3]: (_M[2, 2] - _th * _M[3, 3]) / _z, _M[1, 2]: (_M[1, 1] - _th * _M[2, 2]) / _z})
+        return e.subs(_M[1, 1], N * (1 - _th) / _th)
+
+    stmt = st["dRii"].subs({rho: 1 / _th, KAPPA: _z / _th, D: Dz, P[(3, 3)]: _th**3 * _M[3, 3] / N})
+    return {"∂_{Z_ii} ½ ln D_Z = X.1 (Stein) correction to first order": close(lhs - rhs),
+            "statement ΔE[R]_ii = X.1 (Stein) correction to first order": close(stmt - rhs)}
 
 
 # ---------------------------------------------------------------------------------------------- (b) mpmath

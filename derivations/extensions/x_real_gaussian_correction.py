@@ -65,7 +65,7 @@ def _iw_compare(st, ref, ctx):
     2f(2d) − f(d) removes the O(1/d) part of f; tolerance |f(2d) − f(d)| (its size) + float64 rounding."""
     fr = checks.lambdify(ARGS, st["r"])
     ft = checks.lambdify(ARGS, st["tau"])
-    out = Outcome(tolerance_model="discretisation O(1/d) of f(d) = d·(relative error), Richardson over d, 2d")
+    out = Outcome()
     for a, dd in ref:
         fs = []
         for m in (1, 2):
@@ -75,7 +75,8 @@ def _iw_compare(st, ref, ctx):
             exact = nv / (nv - dv - 1)
             fs.append(dv * (val / exact - 1))
         rich = 2 * fs[1] - fs[0]
-        tol = abs(fs[1] - fs[0]) + tolerance.float64(2 * dd, 100).value
+        tol = tolerance.combine(tolerance.bound(abs(fs[1] - fs[0]), "discretisation O(1/d) of f(d) = d·(relative "
+                                                "error), Richardson over d, 2d"), tolerance.float64(2 * dd))
         out.cases.append(Case({"alpha": a, "d": dd, "z": "→ 0", "mean": "known"}, rich, 0.0, tol))
         out.measurements[f"alpha={a}: d·relative error at d={dd}, {2 * dd}"] = fs
     return out
@@ -152,19 +153,17 @@ def _mc_compare(st, ref, ctx):
     relative size of the first correction (library value): in the exactly solvable z → 0 case the remainder is
     exactly that (ε = 1/(N − d), exact/corrected − 1 = 1/((N − d)² − 1) = ε²/(1 − ε²))."""
     sigv = _mc_spectrum()
-    n_cases = 2 * len(ref)
     out = Outcome()
     zlead, zcorr = [], []
     for (n, zv), rf in ref.items():
         val = _solve_statement(st, zv, n, rf["kappa"], rf["D"], sigv)
         eps = np.abs(rf["corr"] / rf["lead"] - 1)
         rem = eps**2 / (1 - eps**2) * np.abs(rf["corr"])
-        tol = tolerance.monte_carlo(rf["se"], n_cases, bias_bound=rem)
-        out.tolerance_model = tol.model + " (O(1/d²) remainder estimated as ε²/(1 − ε²)·|v|)"
+        tol = tolerance.monte_carlo(rf["se"], bias_bound=rem, note="O(1/d²) remainder estimated as ε²/(1 − ε²)·|v|")
         for j, name in enumerate(("(1/d) Tr R", "(1/d) Tr Σ0 R")):
             v = float("nan") if val is None else float(val[j])
             out.cases.append(Case({"d": MC_D, "N": n, "z": zv, "trace": name, "remainder estimate": float(rem[j])},
-                                  v, float(rf["mean"][j]), float(tol.value[j])))
+                                  v, float(rf["mean"][j]), tol[j]))
             zlead.append((rf["lead"][j] - rf["mean"][j]) / rf["se"][j])
             zcorr.append((rf["corr"][j] - rf["mean"][j]) / rf["se"][j])
             out.measurements[f"N={n}, z={zv}, {name}: (leading − MC)/SE, (corrected − MC)/SE"] = [zlead[-1], zcorr[-1]]
@@ -194,9 +193,7 @@ X1 = Derivation(
                        error_model="discretisation O(1/d): Richardson extrapolation of d·(relative error) at "
                                    "d = 10⁴, 2·10⁴ (α = 1/2, 1/4)"),
         checks.numeric("Wishart Monte Carlo at one small d (d = 30, N = 20, 30, 45; z = 0.05, 0.2, 1)", "montecarlo",
-                       _mc_compare, reference=_mc_reference,
-                       error_model="Monte Carlo z·SE (Bonferroni over 18 cases) + O(1/d²) remainder estimated as "
-                                   "ε²/(1 − ε²)·|v|, ε the relative first correction (exact in the z → 0 case)"),
+                       _mc_compare, reference=_mc_reference),
     ],
     mutants=[
         Mutant("correction dropped (leading order)", "g → 0", replace={"r": 1 / (z + (1 - tau) * sig)}),

@@ -10,7 +10,6 @@ from functools import partial
 import numpy as np
 import sympy as sp
 from array_api_compat import array_namespace
-from scipy import stats
 
 from lindiff_verify.model.backend import standard_normal, to_numpy
 from lindiff_verify.verification import checks, tolerance
@@ -147,21 +146,19 @@ def _ls_reference(ctx):
     return out
 
 
+_JACKKNIFE = "delete-a-batch jackknife SE of the bias-corrected least-squares estimate (remaining bias O(1/n²))"
+
+
 def _ls_compare(st, ref, ctx):
     out = Outcome()
-    n_total = sum(r[1].shape[0] ** 2 + r[1].shape[0] for r in ref)
     for params, Cn, mean, ls, se, n_batch, rows in ref:
         Wn, bn = _numeric_optimum(st, Cn, mean, params["alphabar"], params["gamma"])
         val = np.concatenate([Wn.ravel(), bn])
         # jackknife SE with a Student-t quantile (n_batch − 1 dof) at the Bonferroni level; the jackknife
         # removes the O(1/n) ratio bias of least squares, the remaining O(1/n²) (n = 6·10⁴ rows) is negligible
-        z_norm = tolerance.bonferroni_z(n_total)
-        t_q = float(stats.t.ppf(1 - stats.norm.sf(z_norm), n_batch - 1))
+        tol = tolerance.student_t(se, n_batch - 1, note=_JACKKNIFE)
         for k in range(val.size):
-            tol = t_q * se[k]
-            out.cases.append(Case({**params, "entry": k}, float(val[k]), float(ls[k]), float(tol)))
-    out.tolerance_model = ("Monte Carlo: Student-t(n_batch − 1) quantile at the Bonferroni level × delete-a-batch "
-                           "jackknife SE of the bias-corrected least-squares estimate (remaining bias O(1/n²))")
+            out.cases.append(Case({**params, "entry": k}, float(val[k]), float(ls[k]), tol[k]))
     out.measurements["batches"] = ref[0][5]
     return out
 
@@ -171,13 +168,13 @@ eq8 = Derivation(
     title="Optimal affine denoiser W_t*, b_t*",
     paper_ref=PaperRef("eq.8", "§3.1 Optimal linear denoiser", note="eq.5 defines the affine model"),
     statement=statement,
-    display=[sp.Eq(sp.Symbol("W_t^*"), statement["W"], evaluate=False), sp.Eq(sp.Symbol("b_t^*"), statement["b"], evaluate=False)],
+    lhs={"W": sp.Symbol("W_t^*"), "b": sp.Symbol("b_t^*")},
     variables=[
         Variable(C, "empirical covariance", "C ⪰ 0"),
         Variable(m, "empirical mean", "ℝ^d"),
-        Variable(abar, "ᾱ_t", "0 < ᾱ < 1"),
-        Variable(gamma, "ridge penalty γ_t (paper: c ᾱ_t)", "γ ≥ 0"),
-        Variable(c, "regularisation strength", "c ≥ 0"),
+        Variable(abar, "ᾱ_t", sp.Interval.open(0, 1)),
+        Variable(gamma, "ridge penalty γ_t (paper: c ᾱ_t)", sp.Interval(0, sp.oo)),
+        Variable(c, "regularisation strength", sp.Interval(0, sp.oo)),
     ],
     assumptions=["loss eq.6 (exact noise average)", "C ⪰ 0 and γ ≥ 0 so that ᾱC + (1 − ᾱ + γ)I ≻ 0"],
     checks=[
@@ -185,7 +182,6 @@ eq8 = Derivation(
                         simplify=_simplify),
         checks.symbolic("sympy: γ = cᾱ form equals (s/ᾱ)(C + zI)^(-1)", _equivalent_form, simplify=_simplify),
         checks.numeric("least squares on sampled noise", "montecarlo", _ls_compare, reference=_ls_reference,
-                       error_model="Monte Carlo: t-quantile × jackknife SE (Bonferroni); jackknife removes the O(1/n) least-squares bias",
                        description="ridge least squares ε ≈ W x_t + b over explicit noise draws, 20 independent batches"),
     ],
     mutants=[

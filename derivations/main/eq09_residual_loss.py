@@ -53,15 +53,14 @@ def _matrix_reference(ctx):
 def _case(st, params, eig, loss):
     value = float(np.sum(checks.lambdify((lam, abar), st["summand"])(np.clip(eig, 0, None), params["alphabar"])
                          * np.ones_like(eig)))
-    tol = tolerance.float64(scale=max(abs(loss), 1.0) * params["d"], n_ops=1e3)
-    return Case(params, value, loss, tol.value), tol.model
+    tol = tolerance.float64(scale=max(abs(loss), 1.0) * params["d"], n_ops=tolerance.FLOAT64_OPS_LINEAR_ALGEBRA)
+    return Case(params, value, loss, tol)
 
 
 def _compare_matrix(st, ref, ctx):
     out = Outcome()
     for params, eig, loss in ref:
-        case, out.tolerance_model = _case(st, params, eig, loss)
-        out.cases.append(case)
+        out.cases.append(_case(st, params, eig, loss))
     return out
 
 
@@ -89,21 +88,16 @@ def _compare_summed(st, ref, ctx):
     for params, eig, a, total, T in ref:
         value = float(np.sum(f(np.clip(eig, 0, None)[None, :], a[:, None]) * np.ones((a.size, eig.size))))
         tol = tolerance.float64(scale=max(abs(total), 1.0) * params["d"], n_ops=1e3 * T)
-        out.cases.append(Case(params, value, total, tol.value))
-        out.tolerance_model = tol.model
+        out.cases.append(Case(params, value, total, tol))
         key = f"d={params['d']}, N={params['N']}"
         out.measurements[f"{key}: L = Σ_t L_t (total), L/d (per dimension), L/(dT) (per dimension and step)"] = [
             total, total / params["d"], total / (params["d"] * T)]
     return out
 
 
-def _domain():
-    """The check's domain for Hypothesis (a disagreement is shrunk to its smallest failing (d, N, ᾱ)).
-    Built on demand: Hypothesis is a test-only dependency, and without it shrinking is reported unavailable."""
-    from hypothesis import strategies as hst
-
-    return hst.fixed_dictionaries({"d": hst.integers(1, 12), "N": hst.integers(1, 40),
-                                   "alphabar": hst.floats(0.01, 0.999)})
+#: the dense check's parameter domain (a disagreement is shrunk to its smallest failing (d, N, ᾱ) by Hypothesis,
+#: whose strategy is inferred from it; without Hypothesis shrinking is reported unavailable)
+_DOMAIN = {"d": sp.Range(1, 13), "N": sp.Range(1, 41), "alphabar": sp.Interval(sp.Rational(1, 100), sp.Rational(999, 1000))}
 
 
 def _one_case(st, params, ctx):
@@ -116,10 +110,11 @@ eq9 = Derivation(
     title="Residual training loss at the optimum",
     paper_ref=PaperRef("eq.9", "§3.1 Test and residual loss"),
     statement={"summand": summand},
-    display=sp.Eq(sp.Symbol("L_t^{res}"), sp.Sum(summand.subs(lam, sp.Symbol("lambda_i")), (sp.Symbol("i"), 1, sp.Symbol("d")))),
+    display=lambda st: [sp.Eq(sp.Symbol("L_t^{res}"), sp.Sum(st["summand"].subs(lam, sp.Symbol("lambda_i")),
+                                                               (sp.Symbol("i"), 1, sp.Symbol("d"))))],
     variables=[
-        Variable(lam, "eigenvalue λ_i of the empirical covariance C", "λ ≥ 0"),
-        Variable(abar, "ᾱ_t = Π_{s≤t}(1 − β_s)", "0 < ᾱ < 1"),
+        Variable(lam, "eigenvalue λ_i of the empirical covariance C", sp.Interval(0, sp.oo)),
+        Variable(abar, "ᾱ_t = Π_{s≤t}(1 − β_s)", sp.Interval.open(0, 1)),
     ],
     assumptions=["γ_t = 0 (no regularisation)", "noise average done exactly (eq.6)", "sum over the d directions",
                  "per step t (ours); the paper's eq.2 total Σ_{t=1..T} is checked on merger_goldt",
@@ -128,9 +123,8 @@ eq9 = Derivation(
         checks.symbolic("sympy: eq.6 evaluated at eq.8", _algebra,
                         description="insert the eigenbasis optimum w = s/(ᾱλ + 1 − ᾱ) into the per-direction eq.6 loss"),
         checks.numeric("dense solve in the original basis", "numeric", _compare_matrix, reference=_matrix_reference,
-                       error_model="float64 rounding of a dense solve: 1e3·eps·d·max(|L|, 1)",
-                       description="W* from a linear solve and L from the trace form of eq.6, against Σ_i summand(λ_i)",
-                       strategy=_domain, case=_one_case),
+                                              description="W* from a linear solve and L from the trace form of eq.6, against Σ_i summand(λ_i)",
+                       domain=_DOMAIN, case=_one_case),
         checks.numeric("summed over t = 1..T on the paper's schedule (eq.2), dense", "numeric", _compare_summed,
                        reference=_summed_reference,
                        error_model="float64 rounding of T dense solves: 1e3·T·eps·d·max(|L|, 1)",

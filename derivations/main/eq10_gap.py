@@ -127,11 +127,10 @@ def _mc_reference(ctx):
 def _mc_compare(st, ref, ctx):
     out = Outcome()
     for params, prob, gap_mc, se in ref:
-        tol = tolerance.monte_carlo(se, n_cases=2 * len(ref))
+        tol = tolerance.monte_carlo(se)
         for entry in ("summand", "summand_c"):
             val = _eval_sum(st, *prob, params["alphabar"], params["gamma_t"], entry)
-            out.cases.append(Case({**params, "entry": entry, "se": se}, val, gap_mc, tol.value))
-        out.tolerance_model = tol.model
+            out.cases.append(Case({**params, "entry": entry, "se": se}, val, gap_mc, tol))
     return out
 
 
@@ -155,11 +154,10 @@ def _dense_reference(ctx):
 def _dense_compare(st, ref, ctx):
     out = Outcome()
     for params, prob, gap, scale in ref:
-        tol = tolerance.float64(scale=scale * params["d"], n_ops=1e3)
+        tol = tolerance.float64(scale=scale * params["d"], n_ops=tolerance.FLOAT64_OPS_LINEAR_ALGEBRA)
         for entry in ("summand", "summand_c"):
             val = _eval_sum(st, *prob, params["alphabar"], params["gamma_t"], entry)
-            out.cases.append(Case({**params, "entry": entry}, val, gap, tol.value))
-        out.tolerance_model = tol.model
+            out.cases.append(Case({**params, "entry": entry}, val, gap, tol))
     return out
 
 
@@ -192,8 +190,7 @@ def _compare_summed(st, ref, ctx):
         val = float(np.sum(f(ev[None, :], diag[None, :], qq[None, :], a[:, None], g[:, None], params["c"])
                            * np.ones((a.size, ev.size))))
         tol = tolerance.float64(scale=scale * params["d"], n_ops=1e4)
-        out.cases.append(Case(params, val, total, tol.value))
-        out.tolerance_model = tol.model
+        out.cases.append(Case(params, val, total, tol))
         out.measurements[f"d={params['d']}, c={params['c']}: gap total Σ_t, per dimension, per dimension and step"] = [
             total, total / params["d"], total / (params["d"] * a.size)]
     return out
@@ -206,15 +203,15 @@ eq10 = Derivation(
     title="Train–test gap of the optimal linear denoiser (general γ_t; the c-form as its corollary)",
     paper_ref=PaperRef("eq.10", "§3.1 Test and residual loss", note="γ_t in the denominator (docs/mathematics.md §F.4)"),
     statement={"summand": summand, "summand_c": summand_c},
-    display=[sp.Eq(sp.Symbol("L_t^{test} − L_t^{train}"), sp.Sum(summand, (sp.Symbol("i"), 1, sp.Symbol("d")))),
-             sp.Eq(sp.Symbol("summand (γ_t = c ᾱ_t)"), summand_c)],
+    display=lambda st: [sp.Eq(sp.Symbol("L_t^{test} − L_t^{train}"), sp.Sum(st["summand"], (sp.Symbol("i"), 1, sp.Symbol("d")))),
+                        sp.Eq(sp.Symbol("summand (γ_t = c ᾱ_t)"), st["summand_c"])],
     variables=[
-        Variable(lam, "eigenvalue λ_i of C", "λ ≥ 0"),
-        Variable(sig, "Σ̃_ii = u_iᵀΣ0u_i", "Σ̃_ii ≥ 0"),
-        Variable(q, "u_iᵀδ, δ = μ0 − m", "ℝ"),
-        Variable(gam, "penalty γ_t of eq.6 (any schedule γ_t ≥ 0)", "γ_t ≥ 0"),
-        Variable(c, "regularisation c of the corollary γ_t = c ᾱ_t", "c ≥ 0"),
-        Variable(abar, "ᾱ_t", "0 < ᾱ < 1"),
+        Variable(lam, "eigenvalue λ_i of C", sp.Interval(0, sp.oo)),
+        Variable(sig, "Σ̃_ii = u_iᵀΣ0u_i", sp.Interval(0, sp.oo)),
+        Variable(q, "u_iᵀδ, δ = μ0 − m", sp.S.Reals),
+        Variable(gam, "penalty γ_t of eq.6 (any schedule γ_t ≥ 0)", sp.Interval(0, sp.oo)),
+        Variable(c, "regularisation c of the corollary γ_t = c ᾱ_t", sp.Interval(0, sp.oo)),
+        Variable(abar, "ᾱ_t", sp.Interval.open(0, 1)),
     ],
     assumptions=["W_t, b_t the eq.8 optimum with penalty γ_t", "train loss without the penalty term",
                  "noise average exact (eq.6) in both losses", "summed over the d eigen-directions of C, one step t "

@@ -44,7 +44,7 @@ def _eq12_mp_ref(ctx):
 
 
 def _eq12_mp_compare(st, ref, ctx):
-    out = Outcome(tolerance_model=tolerance.precision(ctx.dps).model)
+    out = Outcome()
     ql = _lam((alpha, B), st["weighted_sum"], "mpmath")
     for name, spec, wts in _spectra(ctx):
         sp_m = [mpmath.mpf(float(s)) for s in spec]
@@ -55,7 +55,7 @@ def _eq12_mp_compare(st, ref, ctx):
             Q = ql(mpmath.mpf(a), _avg_mp(st["weighted_summand"], (kap,), sp_m, w_m, kref))
             for lab, v, r in (("κ", k, kref), ("1/(1 − Q) = dκ/dz", 1 / (1 - Q), dkref)):
                 p = {"spectrum": name, "alpha": a, "z": zv, "quantity": lab}
-                tol = tolerance.precision(ctx.dps, scale=max(abs(float(r)), 1.0) * 10**3).value  # mp.diff step
+                tol = tolerance.precision(ctx.dps, scale=max(abs(float(r)), 1.0) * 10**3)  # mp.diff step
                 if mpmath.isfinite(v):
                     out.cases.append(checks.mp_case(p, v, r, tol))
                 else:
@@ -75,7 +75,7 @@ def _eq12_mc_compare(st, ref, ctx):
                       ref[(zv, "trRSigmaR")], rho**2 * T1 / (1 - Q)))
         items.append(({"alpha": 2.0, "z": zv, "quantity": "(1/d)Tr R = ρ⟨1/(σ+κ)⟩"}, ref[(zv, "trR")],
                       rho * np.mean(1 / (TWO_LEVEL + k))))
-    return _mc_outcome(items, len(items))
+    return _mc_outcome(items)
 
 
 EQ12 = Derivation(
@@ -83,9 +83,10 @@ EQ12 = Derivation(
     title="Self-consistency for κ and the weighted sum Q",
     paper_ref=PaperRef("eq.12", "§4 Structured data", note="reconstructed (docs/mathematics.md §D)"),
     statement=eq12_statement,
-    display=[sp.Eq(kap, z + alpha * kap * _avg(sig / (sig + kap))), sp.Eq(sp.Symbol("Q"), alpha * _avg(sig**2 / (sig + kap) ** 2))],
-    variables=[Variable(z, "q_t + c", "z > 0"), Variable(kap, "κ(z)", "κ > 0"), Variable(sig, "eigenvalue of Σ0", "σ > 0"),
-               Variable(alpha, "d/N", "α > 0"), Variable(A, "⟨σ/(σ+κ)⟩", "(0, 1)"), Variable(B, "⟨σ²/(σ+κ)²⟩", "(0, 1)")],
+    display=lambda st: [sp.Eq(kap, st["fixed_point"].subs(A, _avg(st["summand"]))),
+                        sp.Eq(sp.Symbol("Q"), st["weighted_sum"].subs(B, _avg(st["weighted_summand"])))],
+    variables=[Variable(z, "q_t + c", sp.Interval.open(0, sp.oo)), Variable(kap, "κ(z)", sp.Interval.open(0, sp.oo)), Variable(sig, "eigenvalue of Σ0", sp.Interval.open(0, sp.oo)),
+               Variable(alpha, "d/N", sp.Interval.open(0, sp.oo)), Variable(A, "⟨σ/(σ+κ)⟩", sp.Interval.open(0, 1)), Variable(B, "⟨σ²/(σ+κ)²⟩", sp.Interval.open(0, 1))],
     assumptions=["known-mean Wishart C", "d, N → ∞ at fixed α"],
     checks=[
         _symbolic("sympy: dκ/dz = 1/(1 − Q)", _eq12_sym,

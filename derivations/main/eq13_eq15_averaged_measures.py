@@ -148,7 +148,7 @@ def _fig2bc(ctx):
 EQ13 = Derivation(
     id="eq.13", title="Averaged test loss", paper_ref=PaperRef("eq.13", "§4.1 Test loss"),
     schedule="merger_goldt (fig. 2b–c, t = 50); the claim is per q_t (any schedule)",
-    statement={"test": test}, variables=_VARS,
+    statement={"test": test}, lhs={"test": sp.Symbol("E L_t^{test}")}, variables=_VARS,
     assumptions=_ASSUME + ["per step t (ours): the total over directions at one t; eq.2's loss is Σ_{t=1..T} of it "
                            "(per dimension: /d; per dimension and step: /(dT)); V2.1 uses the sums on merger_goldt"],
     checks=[
@@ -197,8 +197,8 @@ def _eq14_c0(st):
 
 EQ14 = Derivation(
     id="eq.14", title="Alignment with the N = ∞ model", paper_ref=PaperRef("eq.14", "§4.2 Alignment"),
-    statement={"align": align}, variables=_VARS + [
-        Variable(U1, "Σ (σ+q)/((σ+κ)(σ+z))", "> 0"), Variable(U2, "Σ (σ+q)/(σ+z)²", "> 0")],
+    statement={"align": align}, lhs={"align": sp.Symbol("E A_t")}, variables=_VARS + [
+        Variable(U1, "Σ (σ+q)/((σ+κ)(σ+z))", sp.Interval.open(0, sp.oo)), Variable(U2, "Σ (σ+q)/(σ+z)²", sp.Interval.open(0, sp.oo))],
     assumptions=_ASSUME + ["per step t (ours); eq.2's normalisation sums over t = 1..T (total), per dimension /d"],
     checks=[
         _symbolic("sympy: c = 0 identity with the test loss (ε∞ optimal)", _eq14_c0),
@@ -222,8 +222,8 @@ EQ14 = Derivation(
 
 EQ15 = Derivation(
     id="eq.15", title="Averaged KL divergence (2 E DKL)", paper_ref=PaperRef("eq.15", "§4.3 KL divergence"),
-    statement={"kl2": kl2}, variables=_VARS + [Variable(L, "Σ ln(1 + κ/σ_i)", "≥ 0")], assumptions=_ASSUME,
-    display=sp.Eq(sp.Symbol("2 E D_KL"), kl2),
+    statement={"kl2": kl2}, variables=_VARS + [Variable(L, "Σ ln(1 + κ/σ_i)", sp.Interval(0, sp.oo))], assumptions=_ASSUME,
+    lhs={"kl2": sp.Symbol("2 E D_KL")},
     checks=[
         _exact_eps0("kl2", lambda dd, nn: 2 * finite_n.expected_kl(dd, nn), None),
         _mc_check("kl2", "kl2", [(0.1, 0.1, 0.0), (1.0, 1.0, 0.0)]),

@@ -224,8 +224,17 @@ def _summarise(label, maps, times, d):
         out[f"{label} N={N}: mean D, leading {lead} directions, t <= 50"] = float(D[small_t][:, :lead].mean())
         out[f"{label} N={N}: mean D, other cells"] = float(np.mean(np.delete(D.ravel(), np.flatnonzero(
             (small_t[:, None] & (np.arange(d) < lead)[None, :]).ravel()))))
+        out[f"{label} N={N}: median D per t = {REAL_TS}"] = ", ".join(f"{v:.3g}" for v in np.median(D, axis=1))
+        out[f"{label} N={N}: median D per tenth of the directions (leading first)"] = ", ".join(
+            f"{np.median(D[:, k * d // 10:(k + 1) * d // 10]):.3g}" for k in range(10))
         out[f"{label} N={N}: training seconds, wall (original run)"] = float(times[N][0])
         out[f"{label} N={N}: training seconds, CPU (original run)"] = float(times[N][1])
+    if len(maps) > 1:  # "do the differences grow with N?": log-log slopes over N, measured (not judged)
+        Ns = np.array(sorted(maps))
+        lead_small = [out[f"{label} N={N}: mean D, leading {lead} directions, t <= 50"] for N in Ns]
+        med = [out[f"{label} N={N}: median D over (t, i)"] for N in Ns]
+        out[f"{label}: log-log slope over N of the leading/small-t mean D"] = float(np.polyfit(np.log(Ns), np.log(lead_small), 1)[0])
+        out[f"{label}: log-log slope over N of the median D"] = float(np.polyfit(np.log(Ns), np.log(med), 1)[0])
     return out
 
 
@@ -296,7 +305,8 @@ def _fig_eq16(ctx):
     rows = [("MLP", lambda x, N: training.train_mlp(x, SCHED, cfg, seed=_net_seed(ctx, N)))]
     if torch_available()[0] and ctx.full:
         rows.append(("U-Net", lambda x, N: training.train_unet(x, SCHED, (8, 8), seed=_net_seed(ctx, N))))
-    fig, axes = plt.subplots(len(rows), len(Ns), figsize=(3.2 * len(Ns), 2.8 * len(rows)), squeeze=False)
+    fig, axes = plt.subplots(len(rows), len(Ns), figsize=(3.4 * len(Ns) + 1.2, 3.0 * len(rows) + 0.4), squeeze=False,
+                             layout="constrained")
     for r, (label, nets) in enumerate(rows):
         _, maps, _ = _real_measure(ctx, f"digits {label}", xtr, xte, Ns, nets)
         for c, N in enumerate(Ns):
@@ -306,8 +316,7 @@ def _fig_eq16(ctx):
             ax.set_yticks(np.arange(len(REAL_TS)) + 0.5, [str(t) for t in REAL_TS], fontsize=6)
             ax.set_title(f"{label}, N = {N}", fontsize=8)
             ax.set_xlabel("eigen-direction i (1 = leading)", fontsize=7)
-            if c == 0:
-                ax.set_ylabel("t", fontsize=7)
+            ax.set_ylabel("timestep t", fontsize=7)
     fig.colorbar(im, ax=axes, label="log10 D_i(t), δ = 1e-2", shrink=0.8)
     fig.suptitle("eq.16 on 8×8 digits (substitute for the paper's CelebA); authors' schedule", fontsize=9)
     return fig
@@ -355,6 +364,7 @@ eq16 = Derivation(
                             "linear model (c = 1e-3) fitted on 1500 digits, δ = 1e-2, over 297 held-out digits; "
                             "direction 1 is the leading eigenvector. Digits substitute for the paper's CelebA.")],
     section="main",
+    schedule=SCHED.name,
 )
 
 
@@ -434,7 +444,7 @@ def _cmp51_trend(st, ref, ctx):
     nearest = min(b, 0.0) if claimed < 0 else max(b, 0.0)  # "falls": b ≤ 0; "does not fall": b ≥ 0
     meas = {f"D̄ at N={r[0]} (seed {r[1]})": r[2] for r in ref}
     meas.update({"fitted slope of log D̄ vs log N": b, "slope SE (residuals)": se, "Student-t quantile": q,
-                 "MLP training CPU seconds (original runs, max)": float(np.nanmax([r[4] for r in ref]))})
+                 "MLP training CPU seconds (original runs, max)": max((r[4] for r in ref if r[4] == r[4]), default=float("nan"))})
     return Outcome([Case({"fit": "log D̄ = c + b log N", "points": len(y), "claimed": "falls" if claimed < 0 else
                           "does not fall"}, b, nearest, q * se)], measurements=meas,
                    tolerance_model=f"Student-t ({dof} dof) quantile × residual SE of the fitted slope, false alarm "
@@ -475,7 +485,7 @@ def _fig_alignment(ctx):
 s51 = Derivation(
     id="S5.1",
     title="Networks trained on growing N approach the population optimum, which is affine for Gaussian data",
-    paper_ref=PaperRef("§5", "§5 and fig. 1d", note="the paper's observation that mappings align as N grows; "
+    paper_ref=PaperRef("S5.1", "§5 and fig. 1d", note="our id; the paper's observation that mappings align as N grows; "
                        "stated for Gaussian data where the population optimum is known"),
     statement=S51,
     display=[sp.Eq(sp.Symbol("w_i^pop(t)"), S51["w_pop"]), sp.Symbol("d log D̄ / d log N < 0")],
@@ -505,6 +515,7 @@ s51 = Derivation(
                     caption="Two models of each kind trained on disjoint sets of size N; E‖ε_a − ε_b‖² over noised "
                             "held-out inputs, mean over t ∈ {10, 50, 200, 600}. Digits substitute for CelebA.")],
     section="main",
+    schedule=SCHED.name,
 )
 
 
@@ -655,7 +666,7 @@ def _fig_memorisation(ctx):
 s52 = Derivation(
     id="S5.2",
     title="The empirical-optimal denoiser is the posterior mean under the empirical distribution and memorises",
-    paper_ref=PaperRef("§F.10", "§1 and §5 (fig. 1a–c)", note="the memorising reference of docs/mathematics.md §F.10"),
+    paper_ref=PaperRef("S5.2", "§1 and §5 (fig. 1a–c)", note="our id; the memorising reference of docs/mathematics.md §F.10"),
     statement=S52,
     display=[sp.Eq(sp.Symbol("log w_μ"), S52["log_weight"] - sp.Symbol("logsumexp")),
              sp.Eq(sp.Symbol("ε*(x, t)"), (xx - a_ * sp.Symbol("Σ_μ w_μ x^μ")) / s_)],
@@ -687,6 +698,7 @@ s52 = Derivation(
                     _fig_memorisation, caption="Mean over samples; the empirical optimum reproduces training points "
                     "(ratio ≈ 0, similarity ≈ 1) at every N; the linear and population models do not.")],
     section="main",
+    schedule=SCHED.name,
 )
 
 
@@ -769,10 +781,18 @@ def _fig_losses(ctx):
     return fig
 
 
+def _s53_algebra(st):
+    """The per-direction loss from the noising process: ε and x0 independent, E ε² = 1, E ε = 0."""
+    a2 = 1 - sq**2
+    noise = sp.expand((1 - sq * w_) ** 2)  # E(ε − s w ε)²
+    return {"train = eq.6 per direction": st["train"] - (noise + a2 * w_**2 * lam_),
+            "test = eq.13 before averaging, per direction": st["test"] - (noise + a2 * w_**2 * (St + dm**2))}
+
+
 s53 = Derivation(
     id="S5.3",
     title="Train and test loss of any denoiser by Monte Carlo; the linear model's equal eq.6 and eq.13 per training set",
-    paper_ref=PaperRef("fig. 3a–c", "§4.1 and §5", note="per-training-set forms of the train (eq.6 at eq.8) and test "
+    paper_ref=PaperRef("S5.3", "§4.1 and §5 (fig. 3a–c)", note="our id; per-training-set forms of the train (eq.6 at eq.8) and test "
                        "(eq.13 before averaging) losses; the Monte Carlo estimator is what non-linear models use"),
     statement=S53,
     display=[sp.Eq(sp.Symbol("L_t^train"), sp.Sum(S53["train"], (sp.Symbol("i"), 1, sp.Symbol("d")))),
@@ -783,7 +803,10 @@ s53 = Derivation(
     assumptions=["losses summed over d, per t, without the penalty", "estimated mean, b_t = −a_t W_t m"],
     checks=[checks.numeric("Monte Carlo train/test loss of the linear model against the exact forms", "montecarlo",
                            _cmp53, reference=_ref53, error_model="Monte Carlo z·SE (Bonferroni over (set, t, kind))",
-                           description="d = 6, N = 20 (c = 0) and N = 4 < d (c = 0.1), rotated Σ0, μ0 ≠ 0")],
+                           description="d = 6, N = 20 (c = 0) and N = 4 < d (c = 0.1), rotated Σ0, μ0 ≠ 0"),
+            checks.symbolic("sympy: eq.6 per eigen-direction from x_t = a x0 + s ε", _s53_algebra,
+                            description="E(ε − w x_t − b)² with b = −a w m and a² = 1 − s²: (1 − s w)² + a² w² E(x0 − m)², "
+                                        "E(x0 − m)² = λ_i (training set) or Σ̃_ii + (u_iᵀδ)² (p0)")],
     mutants=[
         Mutant("test loss without the mean shift", "no (u_iᵀδ)²",
                replace={"test": (1 - sq * w_) ** 2 + (1 - sq**2) * w_**2 * St}),
@@ -797,6 +820,7 @@ s53 = Derivation(
                     caption="Linear: eq.8 (c = 1e-3) by Monte Carlo; MLP: scikit-learn network. Digits substitute for "
                             "the paper's MNIST/CelebA.")],
     section="main",
+    schedule=SCHED.name,
 )
 
 DERIVATIONS = [eq16, s51, s52, s53]

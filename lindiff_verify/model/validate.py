@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from .backend import to_numpy
 from .errors import InputError
 
 __all__ = [
@@ -17,18 +18,16 @@ __all__ = [
     "finite_array",
     "choice",
     "n_samples",
+    "off_spectrum",
 ]
 
 
 def _to_numpy(x):
-    """Host copy of an array from any namespace (NumPy, CuPy, array-api-strict)."""
-    if hasattr(x, "get") and not isinstance(x, np.ndarray):  # CuPy
-        x = x.get()
+    """Host float64 copy of an array from any namespace (backend.to_numpy)."""
     try:
-        return np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        # array-api-strict arrays support __array__ only on the CPU device via DLPack
-        return np.from_dlpack(x).astype(np.float64)
+        return np.asarray(to_numpy(x), dtype=np.float64)
+    except AttributeError as exc:  # neither an array nor convertible (no __dlpack__)
+        raise TypeError(str(exc)) from None
 
 
 def finite_array(name: str, x, *, ndim: int | None = None, shape: tuple | None = None):
@@ -131,3 +130,20 @@ def choice(name: str, value, allowed):
     if value not in allowed:
         raise InputError(name, f"is {value!r}", "one of " + ", ".join(map(repr, allowed)))
     return value
+
+
+def off_spectrum(name: str, w) -> np.ndarray:
+    """``w`` as a complex128 array of finite points off the real half-line [0, ∞) (where a Wishart spectrum
+    lies): the arguments of a Stieltjes transform."""
+    try:
+        arr = np.asarray(w, dtype=np.complex128)
+    except (TypeError, ValueError):
+        raise InputError(name, f"is {w!r}", "complex numbers") from None
+    if arr.size and not np.all(np.isfinite(arr)):
+        raise InputError(name, "has a non-finite entry", "finite complex numbers")
+    bad = (arr.imag == 0) & (arr.real >= 0)
+    if np.any(bad):
+        i = int(np.flatnonzero(bad.ravel())[0])
+        raise InputError(name, f"entry {i} is {arr.ravel()[i]!r} (on the real half-line, where the spectrum lies)",
+                         "Im z ≠ 0, or real z < 0 (use spectral_density for z on the support)")
+    return arr

@@ -12,12 +12,9 @@ import datetime as _dt
 import json
 import math
 import os
-import signal
 import sys
-import threading
 import time
 from collections.abc import Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +22,8 @@ from ..verification.context import FIDELITIES, Context
 from ..model.errors import InputError
 from ..verification.execution import Engine, TaskFailed, resolve_scheduler
 from ..verification.registry import Derivation, Registry, discover
+from ..verification.limits import TimeLimitExceeded, time_limit
+from ..verification.record import AgreementRecord, jsonable
 from ..verification.runner import SCHEMA, error_record, provenance, run_derivation, summarize
 from ..verification.runner import exit_status as runner_exit_status
 from .atomic import check_writable, write_text_atomic
@@ -40,7 +39,7 @@ JSON_NAME = "agreement.json"
 class ReportData:
     """The agreement record (JSON) and what only the page needs (MathML, figure images), by derivation id."""
 
-    record: dict
+    record: AgreementRecord
     views: dict = field(default_factory=dict)
 
 
@@ -85,27 +84,12 @@ def _try(fn):
         return None
 
 
-class DerivationTimeout(BaseException):
+class DerivationTimeout(TimeLimitExceeded):
     """A derivation (or figure) ran past ``--timeout``; a BaseException so that no check swallows it."""
 
 
-@contextmanager
 def _time_limit(seconds: float | None, what: str):
-    """Raise DerivationTimeout after ``seconds`` of wall time (SIGALRM: main thread on POSIX; else no limit)."""
-    if not seconds or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def _alarm(signum, frame):
-        raise DerivationTimeout(f"{what} ran longer than {seconds:g} s (--timeout)")
-
-    old = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+    return time_limit(seconds, what, hint="--timeout", exc_type=DerivationTimeout)
 
 
 def _one(d: Derivation, seed: int, fidelity: str, backend: str, figures: bool,
@@ -235,18 +219,7 @@ def collect(ids: Sequence[str] | None = None, *, seed: int = 0, fidelity: str = 
     if execution:
         prov["execution"] = execution
     record = {"schema": SCHEMA, "provenance": prov, "derivations": records, "summary": summary}
-    return ReportData(_json_safe(record), views)
-
-
-def _json_safe(v):
-    """Non-finite floats as strings (as the runner does), so the file is strict JSON."""
-    if isinstance(v, float):
-        return v if math.isfinite(v) else str(v)
-    if isinstance(v, dict):
-        return {k: _json_safe(u) for k, u in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_json_safe(u) for u in v]
-    return v
+    return ReportData(jsonable(record), views)
 
 
 #: same rule as ``check``; a figure that failed to render also counts (summary.figure_errors)

@@ -9,6 +9,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup, escape
 
+from ..verification.record import CheckRecord, DerivationRecord
 from ..verification.registry import SECTIONS
 
 __all__ = ["render_html", "render_cards", "fmt_num", "text", "TEMPLATES"]
@@ -137,7 +138,7 @@ def _env() -> jinja2.Environment:
     return env
 
 
-def _sections(records: list[dict]) -> list[dict]:
+def _sections(records: list[DerivationRecord]) -> list[dict]:
     by = {k: [] for k in SECTIONS}
     for r in records:
         by.setdefault(r.get("section") or "X", []).append(r)
@@ -149,7 +150,7 @@ def _sections(records: list[dict]) -> list[dict]:
     return out
 
 
-def shown_failure(check: dict) -> tuple[str, dict] | None:
+def shown_failure(check: CheckRecord) -> tuple[str, dict] | None:
     """The case a disagreement shows: the shrunk minimal failing case if any, else the worst case."""
     m = check.get("minimal_failing_case")
     if m and "params" in m:

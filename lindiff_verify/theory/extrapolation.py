@@ -6,8 +6,7 @@ weights 1/se_k²,
     v(d) = v∞ + b/d            (order 1)   or   v(d) = v∞ + b/d + c/d²   (order 2),
 and return v∞ with its standard error (from the known per-point SEs, i.e. (XᵀWX)⁻¹), the finite-size
 slope b with its SE, and χ² with its p-value (a small p-value says the 1/d model does not describe the
-data: the report shows it). :func:`judge` turns a fit into a :class:`~lindiff_verify.verification.registry.Case`
-with tolerance z·SE(v∞), z from :func:`lindiff_verify.verification.tolerance.bonferroni_z`.
+data: the report shows it). :func:`lindiff_verify.verification.checks.judge` turns a fit into a compared case.
 """
 
 from __future__ import annotations
@@ -17,12 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ..verification import tolerance
 from ..model import validate
 from ..model.errors import InputError
-from ..verification.registry import Case
 
-__all__ = ["FiniteSizeFit", "fit_finite_size", "judge"]
+__all__ = ["FiniteSizeFit", "fit_finite_size"]
 
 
 @dataclass(frozen=True)
@@ -92,16 +89,3 @@ def fit_finite_size(d, values, se, *, order: int = 1) -> FiniteSizeFit:
                          curvature=float(beta[2]) if order == 2 else None,
                          curvature_se=float(sd[2]) if order == 2 else None,
                          chi2=chi2, dof=dof, p_value=pval, d=dd, values=vv, se_points=ss, order=order)
-
-
-def judge(params: dict, fit: FiniteSizeFit, claim_value, *, n_cases: int = 1,
-          false_alarm: float = tolerance.DEFAULT_FALSE_ALARM, bias_bound: float = 0.0) -> Case:
-    """A Case comparing the claim (the d → ∞ value) with the extrapolated Monte Carlo value v∞.
-
-    Tolerance: z·SE(v∞) (+ ``bias_bound``, a stated bound on a known deterministic bias), z Bonferroni over
-    ``n_cases`` at ``false_alarm`` (tolerance.monte_carlo).
-    """
-    tol = tolerance.monte_carlo(fit.se, n_cases=n_cases, false_alarm=false_alarm, bias_bound=bias_bound)
-    p = dict(params)
-    p.update({"fit slope b": fit.slope, "fit chi2/dof": round(fit.chi2 / max(fit.dof, 1), 3)})
-    return Case(p, float(claim_value), fit.value, float(tol.value))

@@ -18,7 +18,6 @@ import numpy as np
 from scipy import integrate
 
 from ..model import validate
-from ..model.errors import InputError
 
 __all__ = [
     "marchenko_pastur_edges",
@@ -61,14 +60,7 @@ def marchenko_pastur_density(x, alpha, *, scale=1.0):
 def marchenko_pastur_stieltjes(z, alpha, *, scale=1.0):
     """g(z) = (1/d) E Tr(C − z)⁻¹ in closed form (the quadratic root with Im g > 0 for Im z > 0); z ∉ [0, ∞)."""
     a, s = _alpha_scale(alpha, scale)
-    try:
-        w = np.asarray(z, dtype=np.complex128)
-    except (TypeError, ValueError):
-        raise InputError("z", f"is {z!r}", "complex numbers") from None
-    if w.size and not np.all(np.isfinite(w)):
-        raise InputError("z", "has a non-finite entry", "finite complex numbers")
-    if np.any((w.imag == 0) & (w.real >= 0)):
-        raise InputError("z", "has an entry on [0, ∞), where the spectrum lies", "Im z ≠ 0 or real z < 0")
+    w = validate.off_spectrum("z", z)
     lo, hi = marchenko_pastur_edges(a, scale=s)
     root = np.sqrt(w - hi) * np.sqrt(w - lo)
     g = (s * (1 - a) - w + root) / (2 * s * a * w)

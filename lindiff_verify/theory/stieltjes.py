@@ -219,21 +219,6 @@ def _mp_spectrum(spectrum, multiplicities):
 # ----------------------------------------------------------------------------------------------------
 
 
-def _w_array(w):
-    try:
-        arr = np.asarray(w, dtype=np.complex128)
-    except (TypeError, ValueError):
-        raise InputError("z", f"is {w!r}", "complex numbers") from None
-    if arr.size and not np.all(np.isfinite(arr)):
-        raise InputError("z", "has a non-finite entry", "finite complex numbers")
-    bad = (arr.imag == 0) & (arr.real >= 0)
-    if np.any(bad):
-        i = int(np.flatnonzero(bad.ravel())[0])
-        raise InputError("z", f"entry {i} is {arr.ravel()[i]!r} (on the real half-line, where the spectrum lies)",
-                         "Im z ≠ 0, or real z < 0 (use spectral_density for z on the support)")
-    return arr
-
-
 def _kappa_complex(zc, sig, w, n, *, max_iter=100):
     """κ at complex zc = −w (Im w > 0 ⇒ Im κ < 0): fixed-point warm start, then damped Newton in the branch."""
     wv = -zc
@@ -255,7 +240,7 @@ def stieltjes(z, spectrum, n_samples, *, multiplicities=None):
     Solved on the branch Im g > 0 for Im z > 0 (g(z̄) = conj g(z)); real z < 0 uses :func:`solve_kappa`.
     Raises ConvergenceError if the solution is not found on that branch.
     """
-    wv = _w_array(z)
+    wv = validate.off_spectrum("z", z)
     sig, w = spectrum_weights(spectrum, multiplicities)
     n = validate.positive_int("n_samples", n_samples)
     flat = wv.ravel()
@@ -327,6 +312,7 @@ def _newton_from(kappa0, zc, sig, w, n, max_iter=100):
         k = kappa[active]
         r = sig[None, :] / (sig[None, :] + k[:, None])
         step = (k * (1.0 - (r @ w) / n) - zc[active]) / (1.0 - ((r * r) @ w) / n)
+        newton = np.abs(step)  # convergence is judged on the full Newton step: a damped one can be tiny anywhere
         new = k - step
         for _ in range(40):
             out = ~(new.imag < 0)
@@ -335,7 +321,7 @@ def _newton_from(kappa0, zc, sig, w, n, max_iter=100):
             step = np.where(out, step / 2, step)
             new = k - step
         kappa[active] = new
-        active = active[~(np.abs(step) <= 8 * _EPS * np.abs(k))]
+        active = active[~(newton <= 8 * _EPS * np.abs(k))]
     return kappa, active
 
 

@@ -10,17 +10,19 @@
 from __future__ import annotations
 
 import random
-import signal
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 
 import mpmath
 import sympy
 
+from . import tolerance as _tolerance
+from .limits import call_with_time_limit
 from .registry import Case, Check, Outcome
+from .tolerance import Tolerance
 
-__all__ = ["symbolic", "numeric", "lambdify", "mp_lambdify", "residual_size", "as_outcome", "rationals", "mp_case"]
+__all__ = ["symbolic", "numeric", "lambdify", "mp_lambdify", "residual_size", "as_outcome", "rationals", "mp_case",
+           "judge", "explicit_matrices"]
 
 
 def lambdify(args: Sequence[sympy.Symbol], expr, modules="numpy"):
@@ -78,30 +80,6 @@ def _frac(q: Fraction):
     return (q.numerator, q.denominator)
 
 
-def _time_limited(fn, seconds: float):
-    """fn() with a wall-clock limit (SIGALRM, main thread only); None when the limit is hit."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
-        return fn()
-
-    class _Timeout(Exception):
-        pass
-
-    def _raise(signum, frame):
-        raise _Timeout
-
-    old = signal.signal(signal.SIGALRM, _raise)
-    previous = signal.setitimer(signal.ITIMER_REAL, seconds)[0]
-    try:
-        return fn()
-    except _Timeout:
-        return None
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-        if previous:  # an outer timer (e.g. the report's --timeout) keeps running
-            signal.setitimer(signal.ITIMER_REAL, previous)
-
-
 #: residuals smaller than this at 80-digit evaluation are zero (rounding of the 80-digit arithmetic)
 _ZERO = 1e-50
 
@@ -113,6 +91,7 @@ def symbolic(
     description: str = "",
     simplify: Callable[[sympy.Basic], sympy.Basic] | None = None,
     proof_seconds: float = 5.0,
+    id: str | None = None,
 ) -> Check:
     """A check that each residual built from the statement is identically 0.
 
@@ -126,32 +105,33 @@ def symbolic(
     simp = simplify or (lambda e: sympy.simplify(sympy.together(sympy.expand(e))))
 
     def compare(statement, _ref, ctx):
-        out = Outcome(tolerance_model="exact algebra (tolerance 0)")
+        out = Outcome()
+        zero = _tolerance.exact()
         for label, res in residuals(statement).items():
             try:
                 size = residual_size(res, seed=ctx.seed)
             except TypeError:  # matrix expressions
                 size = None
             if size is None:  # could not be evaluated at points: only the simplification can decide
-                r = _time_limited(lambda res=res: simp(res), proof_seconds)
+                r = call_with_time_limit(lambda res=res: simp(res), proof_seconds)
                 size = 0.0 if (r is not None and r == 0) else float("inf")
                 if size:
-                    out.cases.append(Case({"residual": label, "simplified": "not to 0"}, size, 0.0, 0.0))
+                    out.cases.append(Case({"residual": label, "simplified": "not to 0"}, size, 0.0, zero))
                     continue
-                out.cases.append(Case({"residual": label, "proof": "SymPy simplifies it to 0"}, 0.0, 0.0, 0.0))
+                out.cases.append(Case({"residual": label, "proof": "SymPy simplifies it to 0"}, 0.0, 0.0, zero))
                 continue
             if size > _ZERO:
                 out.cases.append(Case({"residual": label, "evaluated at": "3 random rational points, 80 digits"},
-                                      size, 0.0, 0.0))
+                                      size, 0.0, zero))
                 continue
-            r = _time_limited(lambda res=res: simp(res), proof_seconds)
+            r = call_with_time_limit(lambda res=res: simp(res), proof_seconds)
             proved = r is not None and r == 0
             proof = "SymPy simplifies it to 0" if proved else "zero at 3 random rational points (80 digits)"
-            out.cases.append(Case({"residual": label, "proof": proof}, 0.0, 0.0, 0.0))
+            out.cases.append(Case({"residual": label, "proof": proof}, 0.0, 0.0, zero))
         return out
 
     return Check(name, "symbolic", compare, "exact algebra: the residual must vanish identically (tolerance 0)",
-                 description=description)
+                 description=description, id=id)
 
 
 def as_outcome(result) -> Outcome:
@@ -166,20 +146,24 @@ def numeric(
     compare: Callable,
     *,
     reference: Callable | None = None,
-    error_model: str,
+    error_model: str | None = None,
     description: str = "",
     strategy=None,
+    domain=None,
     case: Callable | None = None,
+    id: str | None = None,
     detects: str = "",
 ) -> Check:
     """A numerical check; ``compare`` returns an Outcome or a list of Cases with per-case tolerances.
 
-    With ``strategy`` (Hypothesis) and ``case(statement, params, ctx) -> Case``, a disagreement is shrunk
-    to the smallest failing parameters, which the report shows. ``detects`` says what the check can and
-    cannot detect (shown on the report card).
+    With ``case(statement, params, ctx) -> Case`` and a parameter ``domain`` (name → SymPy set, from which a
+    Hypothesis strategy is inferred) or an explicit ``strategy``, a disagreement is shrunk to the smallest
+    failing parameters, which the report shows (when Hypothesis is installed). Without ``error_model`` the
+    record shows the model of the cases' tolerances. ``detects`` says what the check can and cannot detect
+    (shown on the report card).
     """
     return Check(name, method, compare, error_model, reference=reference, description=description,
-                 strategy=strategy, case=case, detects=detects)
+                 strategy=strategy, domain=domain, case=case, id=id, detects=detects)
 
 
 def mp_case(params: dict, value, reference, tolerance, *, bias_bound: float | None = None) -> Case:
@@ -187,8 +171,9 @@ def mp_case(params: dict, value, reference, tolerance, *, bias_bound: float | No
     err = abs(mpmath.mpmathify(value) - mpmath.mpmathify(reference))
     # the error is kept from the high-precision difference: floats would round it away
     return Case(params, complex(value) if isinstance(value, mpmath.mpc) else float(value),
-                complex(reference) if isinstance(reference, mpmath.mpc) else float(reference), float(tolerance),
-                error=float(err), bias_bound=bias_bound)
+                complex(reference) if isinstance(reference, mpmath.mpc) else float(reference),
+                tolerance if isinstance(tolerance, Tolerance) else float(tolerance), error=float(err),
+                bias_bound=bias_bound)
 
 
 def explicit_matrices(expr, dim: sympy.Symbol, n: int, mats: Mapping, scalars: Mapping | None = None, *,
@@ -210,3 +195,18 @@ def explicit_matrices(expr, dim: sympy.Symbol, n: int, mats: Mapping, scalars: M
         e = e.replace(lambda u: isinstance(u, sympy.Inverse),
                       lambda u: (lambda M: sympy.ImmutableMatrix(M.adjugate() / M.det()))(sympy.ImmutableMatrix(u.arg.doit())))
     return e.doit()
+
+
+def judge(params: dict, fit, claim_value, *, false_alarm: float = _tolerance.DEFAULT_FALSE_ALARM,
+          bias_bound: float = 0.0, note: str = "", n_cases: int = 1) -> Case:
+    """A Case comparing the claim (the d → ∞ value) with the extrapolated Monte Carlo value v∞ of ``fit``
+    (:class:`~lindiff_verify.theory.extrapolation.FiniteSizeFit`).
+
+    Tolerance: z·SE(v∞) (+ ``bias_bound``, a stated bound on a known deterministic bias), z Bonferroni over
+    the Outcome's statistical cases at ``false_alarm`` (tolerance.monte_carlo; ``n_cases`` only sets the
+    value before the Outcome corrects it).
+    """
+    tol = _tolerance.monte_carlo(fit.se, n_cases, false_alarm=false_alarm, bias_bound=bias_bound, note=note)
+    p = dict(params)
+    p.update({"fit slope b": fit.slope, "fit chi2/dof": round(fit.chi2 / max(fit.dof, 1), 3)})
+    return Case(p, float(claim_value), fit.value, tol)

@@ -18,14 +18,18 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sympy
 
 from .._meta import PAPER
 from ..model.errors import InputError
+from . import domains
+from .tolerance import Tolerance
 
 __all__ = [
     "PaperRef",
@@ -79,28 +83,40 @@ class PaperRef:
 
 @dataclass(frozen=True)
 class Variable:
-    """A symbol of the statement, what it means and its domain (stated; checks sample inside it)."""
+    """A symbol of the statement, what it means and its domain: a SymPy set or relation (machine-readable,
+    see :mod:`~lindiff_verify.verification.domains`; a text domain is accepted for shapes SymPy has no set
+    for, e.g. "C ⪰ 0")."""
 
     symbol: sympy.Symbol
     meaning: str
-    domain: str
+    domain: Any
+
+    @property
+    def domain_text(self) -> str:
+        return domains.describe(self.domain, self.symbol)
 
 
 @dataclass
 class Case:
     """One comparison: the claim's value against an independent reference, within a tolerance.
 
-    ``tolerance`` is absolute. A non-finite ``value`` is a disagreement (a claim must not produce NaN).
+    ``tolerance`` is a :class:`~lindiff_verify.verification.tolerance.Tolerance` (absolute; a bare number is
+    accepted and wrapped as a bound named by the check's error model). A non-finite ``value`` is a
+    disagreement (a claim must not produce NaN).
     """
 
     params: dict
     value: Any
     reference: Any
-    tolerance: float
+    tolerance: Tolerance
     error: float | None = None  # set when the difference was computed at higher precision
     #: the part of ``tolerance`` that bounds a known deterministic bias (neglected terms, discretisation);
     #: the rest is the statistical / rounding allowance. Shown apart in the report.
     bias_bound: float | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.tolerance, Tolerance):
+            self.tolerance = Tolerance(float(self.tolerance))
 
     @property
     def abs_error(self) -> float:
@@ -118,41 +134,90 @@ class Case:
         return e / ref if ref > 0 else (0.0 if e == 0 else float("inf"))
 
     @property
+    def bias(self) -> float | None:
+        """The part of the tolerance that bounds a known deterministic bias (None: none stated)."""
+        if self.bias_bound is not None:
+            return float(self.bias_bound)
+        b = self.tolerance.bias
+        return float(np.max(b)) if np.any(np.asarray(b) != 0) else None
+
+    @property
+    def error_ratio(self) -> float:
+        """|Δ|/tolerance (∞ for a non-zero error at tolerance 0 or a NaN error)."""
+        e, t = self.abs_error, float(self.tolerance)
+        if e != e:
+            return float("inf")
+        return e / t if t > 0 else (0.0 if e == 0 else float("inf"))
+
+    @property
     def ok(self) -> bool:
         e = self.abs_error
         return e == e and e <= float(self.tolerance)  # NaN fails
 
 
-@dataclass
 class Outcome:
     """What a check's comparison returns: its cases, plus cases that could not be sampled.
 
+    Statistical tolerances are corrected here for the family of comparisons: :attr:`judged` holds the cases
+    with a Bonferroni correction over this outcome's statistical cases (the verdict reads those).
     ``measurements`` carries extra numbers for the report (a fitted finite-size slope, a measured gap).
     ``inconclusive_reason`` makes the verdict inconclusive (e.g. the domain could not be sampled).
+    :attr:`tolerance_model` is derived from the cases' tolerances; a sentence assigned to it names only the
+    cases given bare numbers as tolerances (prefer a :mod:`~lindiff_verify.verification.tolerance` helper).
     """
 
-    cases: list[Case] = field(default_factory=list)
-    unsampled: int = 0
-    measurements: dict = field(default_factory=dict)
-    inconclusive_reason: str | None = None
-    tolerance_model: str | None = None
+    def __init__(self, cases: Sequence[Case] | None = None, unsampled: int = 0, measurements: dict | None = None,
+                 inconclusive_reason: str | None = None, tolerance_model: str | None = None):
+        self.cases: list[Case] = list(cases or [])
+        self.unsampled = unsampled
+        self.measurements: dict = dict(measurements or {})
+        self.inconclusive_reason = inconclusive_reason
+        self._stated_model = tolerance_model
+
+    def __repr__(self) -> str:
+        return f"Outcome({len(self.cases)} cases, verdict={self.verdict!r})"
+
+    @property
+    def family(self) -> int:
+        """Number of statistical comparisons sharing the false-alarm rate."""
+        return sum(c.tolerance.statistical for c in self.cases)
+
+    @property
+    def judged(self) -> list[Case]:
+        n = self.family
+        if not n:
+            return list(self.cases)
+        return [dataclasses.replace(c, tolerance=c.tolerance.for_family(n)) if c.tolerance.statistical else c
+                for c in self.cases]
+
+    @property
+    def tolerance_model(self) -> str | None:
+        models = [c.tolerance.model or self._stated_model for c in self.judged]
+        models = list(dict.fromkeys(m for m in models if m))
+        return "; ".join(models) if models else self._stated_model
+
+    @tolerance_model.setter
+    def tolerance_model(self, text: str | None):
+        self._stated_model = text
 
     @property
     def verdict(self) -> str:
-        if any(not c.ok for c in self.cases):
+        cases = self.judged
+        if any(not c.ok for c in cases):
             return "disagree"
-        if self.inconclusive_reason or not self.cases:
+        if self.inconclusive_reason or not cases:
             return "inconclusive"
         return "agree"
 
     @property
     def worst(self) -> Case | None:
-        bad = [c for c in self.cases if not c.ok]
-        pool = bad or self.cases
+        cases = self.judged
+        bad = [c for c in cases if not c.ok]
+        pool = bad or cases
         if not pool:
             return None
 
-        def excess(c):
+        def excess(c):  # a zero tolerance ranks cases by their error
             e = c.abs_error
             return float("inf") if e != e else e / (float(c.tolerance) or 1e-300)
 
@@ -166,19 +231,34 @@ class Check:
     ``reference(ctx)`` computes what does not depend on the claim (Monte Carlo draws, a high-precision
     integration, an exact recursion); it runs once per run and is shared by the claim and all mutants.
     ``compare(statement, ref, ctx)`` evaluates a statement (the claim or a mutant) against it and
-    returns an :class:`Outcome` (or a list of :class:`Case`). ``error_model`` says what set the tolerance.
+    returns an :class:`Outcome` (or a list of :class:`Case`). ``error_model`` says what set the tolerance
+    when the cases' tolerances do not say it all (None: the record shows the cases' tolerance models).
+    ``id`` is the check's stable identifier: its random streams (``ctx.rng`` names are scoped by it), test
+    ids and record keys. It defaults to the name the check was first declared with; when the title changes,
+    set ``id`` to the old name and the numbers stay the same.
     """
 
     name: str
     method: str
     compare: Callable[[Mapping[str, sympy.Basic], Any, Any], Any]
-    error_model: str
+    error_model: str | None = None
     reference: Callable[[Any], Any] | None = None
     description: str = ""
     #: Optional Hypothesis strategy over this check's parameter domain, and ``case(statement, params, ctx)``
     #: evaluating one case: when the check disagrees, the runner asks Hypothesis for the smallest failing case.
     strategy: Any = None
     case: Callable[[Mapping[str, sympy.Basic], Any, Any], Case] | None = None
+    id: str | None = None
+    #: the parameter domain of ``case`` (name → SymPy set or relation); the strategy is inferred from it
+    domain: Mapping[str, Any] | None = None
+
+    def shrinking_strategy(self):
+        """The Hypothesis strategy for shrinking a disagreement (None without ``case``, or without Hypothesis)."""
+        if self.case is None:
+            return None
+        if self.strategy is not None:
+            return self.strategy
+        return domains.strategy(self.domain) if self.domain else None  # None without Hypothesis
     #: what this check can and cannot detect (e.g. "an error larger than the bias bound, not a smaller one")
     detects: str = ""
 
@@ -196,6 +276,7 @@ class Mutant:
     description: str
     replace: Mapping[str, sympy.Basic] | None = None
     transform: Callable[[dict], dict] | None = None
+    id: str | None = None  # stable identifier; defaults to the name it was declared with
 
     def apply(self, statement: Mapping[str, sympy.Basic]) -> dict:
         out = dict(statement)
@@ -221,6 +302,52 @@ class Figure:
 
 @dataclass
 class Derivation:
+    """One result of the paper (or one of ours, id ``X.*``) as a data entry, with the checks that test it.
+
+    How to write one (a file in ``derivations/<section>/`` or in a folder given with ``--derivations``)::
+
+        x = sp.Symbol("x", positive=True)
+        square = Derivation(
+            id="X.9", title="Binomial square", paper_ref=PaperRef("X.9", "our extension"),
+            statement={"square": (1 + x) ** 2},                 # the claim: named SymPy expressions
+            lhs={"square": sp.Symbol("f(x)")},                  # what each entry is claimed to equal: display f(x) = (1 + x)²
+            variables=[Variable(x, "a positive number", sp.Interval.open(0, sp.oo))],
+            checks=[checks.symbolic(...), checks.numeric(...)],  # ≥ 2 independent checks
+            mutants=[Mutant("no cross term", "x² + 1", replace={"square": x**2 + 1}), ...],  # ≥ 2 wrong variants
+            claim_kind="exact")                                 # or "asymptotic" / "approximate" (+ ``regime``)
+
+    Fields:
+
+    * ``id`` — the paper's label ("eq.9", "C.9", "D.21"), or ``X.<n>`` for results not in the paper; it equals
+      ``paper_ref.label``. ``paper_ref`` — :class:`PaperRef` (label, section, and a ``note`` such as
+      "reconstructed in docs/mathematics.md §D").
+    * ``statement`` — name → SymPy expression, exact (rationals, no ``sympy.Float``: a Float caps every
+      high-precision evaluation at 15 digits). Checks read it; mutants replace entries of it.
+    * ``lhs`` — name → the left-hand side each entry equals, so the report shows an equation
+      ``lhs = statement[name]`` (default: the entry's name); or ``display(statement) -> [sp.Eq(...), ...]``
+      for a presentation built from the statement (a sum written out, a symbol expanded). Never type the
+      formula a second time.
+    * ``variables`` — :class:`Variable` (symbol, meaning, domain); the domain is a SymPy set or relation
+      (``sp.Interval.open(0, 1)``, ``sp.Range(1, 13)``, ``sp.Ge(x, 0)``), from which the report writes
+      "0 < ᾱ < 1" and Hypothesis strategies are inferred (:mod:`~lindiff_verify.verification.domains`).
+    * ``checks`` — at least two independent :class:`Check` (see :mod:`~lindiff_verify.verification.checks`):
+      ``checks.symbolic`` (residuals that must vanish identically) and ``checks.numeric`` (claim against an
+      independent reference, each :class:`Case` with a :mod:`~lindiff_verify.verification.tolerance`
+      Tolerance: ``tolerance.monte_carlo(se)``, ``precision(ctx.dps, scale)``, ``float64(scale)``, ...;
+      the Outcome applies the Bonferroni correction itself). Random draws come from ``ctx.rng(name)``,
+      sizes from ``ctx.pick(quick=..., full=...)``; ``{dps}`` / ``{fidelity}`` in a check's name or
+      description are filled in from the run context.
+    * ``mutants`` — at least two :class:`Mutant` wrong variants; at run time every check must reject at
+      least one of them (a check that cannot fail is inconclusive), and every mutant must be rejected.
+    * ``claim_kind`` — exact / asymptotic / approximate, with ``regime`` saying where it holds; ``notes``,
+      ``assumptions``, ``figures`` (:class:`Figure`) are shown on the report card.
+
+    Rules checked when the entry is created (``InputError`` naming the rule): ≥ 2 checks, ≥ 2 mutants, a
+    paper reference (label and section), declared variables, unique check and mutant names and ids, no
+    sympy Float in the statement, its mutants or its display. (Displays built from ``lhs`` or from the
+    statement are equations; a hand-typed ``display`` is accepted as given.)
+    """
+
     id: str
     title: str
     paper_ref: PaperRef
@@ -233,12 +360,13 @@ class Derivation:
     regime: str = ""
     notes: str = ""
     figures: Sequence[Figure] = ()
-    display: sympy.Basic | Sequence[sympy.Basic] | None = None
+    display: Callable[[Mapping[str, sympy.Basic]], Sequence[sympy.Basic]] | sympy.Basic | Sequence[sympy.Basic] | None = None
     section: str | None = None
     source: str | None = None  # file it was loaded from (set by discovery)
     #: the noise schedule(s) its numbers use (model.schedules names; recorded in the JSON provenance);
     #: NO_SCHEDULE when no schedule enters (ᾱ_t or q_t are free variables of the statement)
     schedule: str = NO_SCHEDULE
+    lhs: Mapping[str, sympy.Basic] | None = None
 
     def __post_init__(self):
         if self.claim_kind not in CLAIM_KINDS:
@@ -246,6 +374,61 @@ class Derivation:
         if self.section is None:
             self.section = section_of(self.id)
         self.statement = dict(self.statement)
+        self.checks, self.mutants = list(self.checks), list(self.mutants)
+        for x in (*self.checks, *self.mutants):
+            if x.id is None:
+                x.id = x.name  # the title it was declared with; keep the id when the title changes
+        self.validate()
+
+    # -- the registry's rules ---------------------------------------------------------------------------
+    def _rule(self, what: str, problem: str, allowed: str):
+        raise InputError(what, f"{problem} in {self.id}", allowed)
+
+    def validate(self) -> None:
+        """The rules every entry obeys (raised as InputError when the entry is created)."""
+        if not isinstance(self.paper_ref, PaperRef):
+            self._rule("paper_ref", f"is {self.paper_ref!r}", "a PaperRef(label, section)")
+        if not self.paper_ref.label or not self.paper_ref.section:
+            self._rule("paper_ref", f"is {str(self.paper_ref)!r}", "the paper's label and section")
+        if len(self.checks) < 2:
+            self._rule("checks", f"has {len(self.checks)} check(s)", "at least 2 independent checks")
+        if len(self.mutants) < 2:
+            self._rule("mutants", f"has {len(self.mutants)} mutant(s)", "at least 2 wrong variants")
+        if not self.variables:
+            self._rule("variables", "are not declared", "the statement's symbols with their domains")
+        for kind, items in (("check", self.checks), ("mutant", self.mutants)):
+            for attr in ("id", "name"):
+                vals = [getattr(x, attr) for x in items]
+                dup = sorted({v for v in vals if vals.count(v) > 1})
+                if dup:
+                    self._rule(f"{kind} {attr}", f"{', '.join(map(repr, dup))} repeated", f"unique {kind} {attr}s")
+        statements = {"the statement": self.statement}
+        for m in self.mutants:
+            try:
+                statements[f"mutant {m.name!r}"] = self.mutated(m)
+            except Exception as exc:  # noqa: BLE001 — a mutant that cannot be applied is a broken entry
+                self._rule(f"mutant {m.name!r}", f"cannot be applied ({type(exc).__name__}: {exc})",
+                           "replace/transform of existing statement entries")
+        for where, st in statements.items():
+            for key, expr in st.items():
+                if isinstance(expr, sympy.Basic) and expr.has(sympy.Float):
+                    self._rule("statement", f"{where}, entry {key!r}, contains a sympy Float",
+                               "exact numbers (sympy.Rational, sympy.Integer)")
+        if self.lhs is not None:
+            unknown = sorted(set(self.lhs) - set(self.statement))
+            if unknown:
+                self._rule("lhs", f"names unknown statement entries {unknown}", ", ".join(self.statement))
+        for eq in self.display_equations():
+            if isinstance(eq, sympy.Basic) and eq.has(sympy.Float):
+                self._rule("display", f"{eq} contains a sympy Float", "exact numbers")
+
+    def check_power(self, killed_by: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+        """The run-time rule: ``{check id: ids of the mutants it rejected}`` from ``killed_by`` (mutant id →
+        ids of the checks that rejected it); a check with an empty list has no demonstrated power."""
+        return {c.id: [m for m, ks in killed_by.items() if c.id in ks] for c in self.checks}
+
+    #: why a check that rejects no mutant is not evidence (the run-time rule's verdict)
+    POWERLESS = "rejects none of the mutants: a check that cannot fail is no evidence"
 
     def _repr_html_(self):
         """In a notebook: the derivation's report card (rendered by the report layer, see HTML_CARD)."""
@@ -254,12 +437,15 @@ class Derivation:
     def mutated(self, mutant: Mutant) -> dict:
         return mutant.apply(self.statement)
 
-    def display_equations(self) -> list[sympy.Basic]:
-        if self.display is None:
-            return list(self.statement.values())
-        if isinstance(self.display, sympy.Basic):
-            return [self.display]
-        return list(self.display)
+    def display_equations(self, statement: Mapping[str, sympy.Basic] | None = None) -> list[sympy.Basic]:
+        """The displayed equations, built from ``statement`` (default: the claim)."""
+        st = self.statement if statement is None else statement
+        if callable(self.display):
+            return list(self.display(st))
+        if self.display is not None:  # typed display (prefer lhs= or a function of the statement)
+            return [self.display] if isinstance(self.display, sympy.Basic) else list(self.display)
+        lhs = self.lhs or {k: sympy.Symbol(k) for k in st}  # default: the entry's name is its left-hand side
+        return [sympy.Eq(lhs[k], st[k], evaluate=False) for k in lhs]
 
 
 #: renders a Derivation as HTML (a notebook's rich display); set by ``lindiff_verify.report.notebook``, which
