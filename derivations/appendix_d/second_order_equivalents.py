@@ -3,25 +3,13 @@
 import sympy as sp
 
 import mpmath
-import numpy as np
-from scipy import integrate
 
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.verification.registry import Case, Derivation, Mutant, Outcome, PaperRef
 
 from . import _wishart_mc as _mc
-from ._second_order import (_ASSUME, _REGIME, _VARS, S1, S2, T1, D, N, _identities, _mc_check, _symbolic, c, d, df1,
-                            df2, em, kap, q, rho, train, trR, trR2, trRSR, z)
-
-
-def _white_sums(zv, a, dd=1000):
-    """The statement's symbols for Σ0 = I at α = d/N, solved here (no library solver): D.11 reads
-    z = κ(1 − α/(1 + κ)), i.e. κ² + (1 − α − z)κ − z = 0, positive root; every sum is d/(1 + κ)^k."""
-    b = 1 - a - zv
-    k = (-b + np.sqrt(b * b + 4 * zv)) / 2
-    nn = dd / a
-    return {z: zv, N: nn, d: dd, em: 0.0, kap: k, rho: k / zv, S1: dd / (1 + k), S2: dd / (1 + k) ** 2,
-            T1: dd / (1 + k) ** 2, df1: dd / (1 + k), df2: dd / (1 + k) ** 2, D: 1 - dd / (nn * (1 + k) ** 2)}
+from ._second_order import (_ASSUME, _REGIME, _VARS, S1, S2, T1, D, N, _identities, _mc_check, _mp_moments, _symbolic,
+                            _white_sums, c, d, df1, df2, em, kap, q, rho, train, trR, trR2, trRSR, z)
 
 
 # -- an exact finite-N reference for D.17: the inverse-Wishart second moment at z → 0 ------------------------------
@@ -63,20 +51,6 @@ def _iw2_compare(st, ref, ctx):
 
 # -- a reference of another kind for D.18: integration against the Marchenko–Pastur law --------------------------
 _MP_CASES = ((0.5, 0.2, 0.3), (0.5, 1.0, 0.05), (2.0, 0.3, 0.5), (2.0, 1.0, 1.0))  # (α, q, c), c > 0
-
-
-def _mp_moments(a, zv):
-    """(1/d)Tr R and (1/d)Tr R² as d → ∞ for Σ0 = I: ∫ (x + z)^-k dμ_α by quadrature of the Marchenko–Pastur
-    density √((b − x)(x − a₋))/(2παx) on [(1 − √α)², (1 + √α)²], plus the atom 1 − 1/α at 0 when α > 1."""
-    lo, hi = (1 - np.sqrt(a)) ** 2, (1 + np.sqrt(a)) ** 2
-    atom = max(0.0, 1 - 1 / a)
-    res, errs = [], []
-    for k in (1, 2):
-        v, e = integrate.quad(lambda x: np.sqrt((hi - x) * (x - lo)) / (2 * np.pi * a * x) / (x + zv) ** k, lo, hi,
-                              epsabs=1e-13, epsrel=1e-12, limit=200)
-        res.append(v + atom / zv**k)
-        errs.append(e)
-    return np.array(res), np.array(errs)
 
 
 def _mp_reference(ctx):
