@@ -1,4 +1,4 @@
-"""Command line: ``lindiff-verify list | check | report``.
+"""Command line: ``lindiff-verify list | check | calibrate | report``.
 
 Exit status: 0 every derivation agrees; 1 a claim disagrees, errors or is inconclusive; 2 usage or input error.
 """
@@ -158,6 +158,26 @@ def check(ids, seed, fidelity, backend, paths, json_path, no_mutants, jobs, sche
 
             write_text_atomic(json_path, text)
     sys.exit(exit_status(result))
+
+
+@main.command()
+@click.argument("ids", nargs=-1)
+@click.option("--seeds", type=int, default=20, show_default=True, help="Number of seeds K (0 … K − 1).")
+@click.option("--fidelity", type=click.Choice(FIDELITIES), default="quick", show_default=True)
+@click.option("--jobs", type=int, default=1, show_default=True, help="Parallel workers (joblib) across seeds.")
+@click.option("--json", "json_path", type=str, default=None, metavar="PATH", help="Write the result as JSON.")
+@derivations_option
+def calibrate(ids, seeds, fidelity, jobs, json_path, paths):
+    """False-alarm rate of every Monte Carlo check under the true claim at K seeds; mutant kill fractions."""
+    from .verification.calibrate import calibrate as run_calibration, format_table
+
+    _registry(paths).select(list(ids))  # unknown ids: one clear line, exit 2
+    result = run_calibration(list(ids), seeds=seeds, fidelity=fidelity, paths=paths, jobs=jobs)
+    click.echo(format_table(result))
+    if json_path:
+        from .report.atomic import write_text_atomic
+
+        write_text_atomic(json_path, json.dumps(result, indent=2))
 
 
 def _register_report():

@@ -25,8 +25,9 @@ def _n(st, ref, ctx):
     return [Case({{"x": 2.0}}, f(2.0), 9.0, 1e-12)]
 d = Derivation(id="{id}", title="square", paper_ref=PaperRef("{id}", "test"), statement={{"sq": (1 + x)**2}},
                variables=[Variable(x, "x", "x > 0")], claim_kind="{kind}",
-               checks=[checks.numeric("n", "numeric", _n, error_model="float64")],
-               mutants=[Mutant("m", "x^2", replace={{"sq": x**2}})])
+               checks=[checks.numeric("n", "numeric", _n, error_model="float64"),
+                       checks.numeric("n again", "numeric", _n, error_model="float64")],
+               mutants=[Mutant("m", "x^2", replace={{"sq": x**2}}), Mutant("m2", "x^2 + 1", replace={{"sq": x**2 + 1}})])
 '''
 
 #: folder name → {file name: source}

@@ -188,7 +188,10 @@ V21 = Derivation(
                                    "differences are O(1) relative, far above the O(1/d) finite-size error"),
         checks.numeric("Wishart Monte Carlo at d = 60 (paired across k): ordering in k", "montecarlo", _mc_compare,
                        reference=_mc_reference,
-                       error_model="paired Monte Carlo differences, each resolved at the Bonferroni z of all differences"),
+                       error_model="paired Monte Carlo differences, each resolved at the Bonferroni z of all differences",
+                       detects="an ordering claim (the signs of differences in k): a common factor (1 ± ε) on the "
+                                      "claim leaves every sign unchanged, so no relative threshold exists; its power "
+                                      "is against the reversed order and the σ_1 = 1 normalisation (the mutants)"),
     ],
     mutants=[
         Mutant("reversed order", "more hierarchy increases overfitting", replace={"order": sp.Integer(1)}),

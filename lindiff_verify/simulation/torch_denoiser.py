@@ -63,15 +63,24 @@ class TorchDenoiser:
         if isinstance(t, bool) or not float(t).is_integer() or t < 1 or (self.T is not None and t > self.T):
             raise InputError("t", f"is {t!r}", f"an integer timestep 1 <= t <= T = {self.T}")
         out = np.empty(x.shape, dtype=np.float64)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # small inputs: a second thread only spin-waits on a shared machine
+        try:
+            self._forward(x, int(t), out)
+        finally:
+            torch.set_num_threads(threads)
+        return out
+
+    def _forward(self, x, t, out):
+        torch = self.torch
         with torch.no_grad():
             for j in range(0, x.shape[0], self.chunk):
                 xb = torch.as_tensor(x[j:j + self.chunk], dtype=self.dtype)
                 n = xb.shape[0]
                 if self.image_shape is not None:
                     xb = xb.reshape(n, 1, *self.image_shape)
-                tb = torch.full((n,), int(t), dtype=torch.long)
+                tb = torch.full((n,), t, dtype=torch.long)
                 out[j:j + n] = self.module(xb, tb).reshape(n, self.d).to(torch.float64).numpy()
-        return out
 
 
 def time_affine(W, b):

@@ -5,7 +5,7 @@ R = (C + Z)⁻¹. Everything follows from one generating function,
 
     Φ(z, t) = E ln det(C + z + tΣ0) ≍ Φ0 + Φ1,   Φ1 = ½ ln D,   D = 1 − (1/N) Σ σ_i²/(σ_i + κ)²,
 
-with Φ0 the leading order (MATH.md §E: Σ ln(σ + κ) + (N − d) ln ρ − df1 at t = 0). Φ1 is the real-Gaussian
+with Φ0 the leading order (docs/mathematics.md §E: Σ ln(σ + κ) + (N − d) ln ρ − df1 at t = 0). Φ1 is the real-Gaussian
 (Stein) term: ∂Φ1/∂Z_ii reproduces X.1's correction of E[R]_ii to first order in 1/N, for any diagonal Z
 (checked symbolically in X.5). Then
     E Tr R = ∂zΦ,  E Tr Σ0R = ∂tΦ,  E Tr R² = −∂z²Φ,  E Tr RΣ0R = −∂z∂tΦ,  E Tr Σ0RΣ0R = −∂t²Φ.

@@ -312,6 +312,7 @@ def _newton_from(kappa0, zc, sig, w, n, max_iter=100):
         k = kappa[active]
         r = sig[None, :] / (sig[None, :] + k[:, None])
         step = (k * (1.0 - (r @ w) / n) - zc[active]) / (1.0 - ((r * r) @ w) / n)
+        newton = np.abs(step)  # convergence is judged on the full Newton step: a damped one can be tiny anywhere
         new = k - step
         for _ in range(40):
             out = ~(new.imag < 0)
@@ -320,7 +321,7 @@ def _newton_from(kappa0, zc, sig, w, n, max_iter=100):
             step = np.where(out, step / 2, step)
             new = k - step
         kappa[active] = new
-        active = active[~(np.abs(step) <= 8 * _EPS * np.abs(k))]
+        active = active[~(newton <= 8 * _EPS * np.abs(k))]
     return kappa, active
 
 

@@ -54,6 +54,8 @@ class CheckRecord(TypedDict, total=False):
     traceback: str
     seconds: float
     seeds: list[dict]
+    detects_relative_error: float | None  # smallest relative error of the claim rejected (runner.detection_threshold)
+    detects_absolute_error: float | str | None  # when no relative error ≤ 100 % is rejected
 
 
 class MutantRecord(TypedDict, total=False):
@@ -100,6 +102,7 @@ class Summary(TypedDict, total=False):
     checks: int
     figures: int  # report only
     figure_errors: int  # report only
+    detection: dict  # distribution of detection thresholds, weakest checks first
 
 
 class AgreementRecord(TypedDict):

@@ -3,6 +3,7 @@ of the report). Schema ``lindiff-verify/agreement/1``."""
 
 from __future__ import annotations
 
+import math
 import platform
 import subprocess
 import time
@@ -12,6 +13,7 @@ from importlib import metadata
 from pathlib import Path
 
 import mpmath
+import numpy as np
 
 from .._meta import __version__
 from .checks import as_outcome
@@ -20,7 +22,7 @@ from .execution import TaskFailed
 from .record import SCHEMA, AgreementRecord, CheckRecord, DerivationRecord, MutantRecord, Summary, finite, jsonable
 from .registry import Derivation, Outcome
 
-__all__ = ["SCHEMA", "exit_status", "run_check", "run_derivation", "run", "provenance", "summarize", "derivation_verdict"]
+__all__ = ["detection_threshold", "is_statistical", "SCHEMA", "exit_status", "run_check", "run_derivation", "run", "provenance", "summarize", "derivation_verdict"]
 
 _PACKAGES = ("numpy", "scipy", "sympy", "mpmath", "array-api-compat", "hypothesis", "matplotlib", "jinja2", "cupy-cuda12x")
 
@@ -130,8 +132,18 @@ def mutant_key(mutant) -> str:
     return f"mutant:{mutant.id}"
 
 
-def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict]) -> dict[str, CheckRecord]:
-    """Run one check on several statements (``{CLAIM: ..., mutant_key(m): ...}``), sharing its reference."""
+def is_statistical(method: str, *texts: str) -> bool:
+    """A Monte Carlo check, or one whose reference is extrapolated in the size (named in its texts)."""
+    text = " ".join(t or "" for t in texts).lower()
+    return method == "montecarlo" or "extrapolat" in text or "richardson" in text
+
+
+def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict], *,
+              thresholds: bool | str = True) -> dict[str, CheckRecord]:
+    """Run one check on several statements (``{CLAIM: ..., mutant_key(m): ...}``), sharing its reference.
+
+    With ``thresholds`` (True, or "statistical": only for :func:`is_statistical` checks), a numeric check
+    that agrees also records its detection threshold (:func:`detection_threshold`)."""
     cctx = ctx.scoped(d.id, check.id)  # random streams follow the stable id, not the title
     first_seed = len(cctx.seeds_used)  # the streams this check draws from, shared caches included
     first_paths = len(cctx.paths_used)
@@ -154,6 +166,10 @@ def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict]) -
             res = _summarize_outcome(out)
             if not res["tolerance_model"]:
                 del res["tolerance_model"]
+            wanted = thresholds is True or (thresholds == "statistical" and is_statistical(
+                check.method, check.name, check.error_model, out.tolerance_model))
+            if key == CLAIM and wanted and check.method != "symbolic" and res["verdict"] == "agree":
+                res.update(detection_threshold(check, st, ref, cctx, out))
             if (key == CLAIM and res["verdict"] == "disagree" and check.case is not None
                     and (check.strategy is not None or check.domain)):  # mutants are meant to fail: not shrunk
                 res["minimal_failing_case"] = _shrink(check, st, cctx)
@@ -177,6 +193,81 @@ def _ran_on(ctx: Context, paths: list) -> dict:
         out["paths"] = paths
         out["total_paths"] = sum(p["paths"] for p in paths)
     return out
+
+
+#: relative perturbations searched by :func:`detection_threshold`, and the resolution of the bisection
+_EPS_RANGE, _EPS_RESOLUTION = (1e-30, 1.0), 1.05
+
+
+def _scaled(statement: dict, factor) -> dict:
+    return {k: v * factor for k, v in statement.items()}
+
+
+def _first_guess(outcome: Outcome) -> float:
+    """ε at which the tightest case would reject if its value scaled with the claim: min (tol − |Δ|)/|value|."""
+    guesses = []
+    for c in outcome.cases:
+        try:
+            v = abs(complex(c.value))
+        except (TypeError, ValueError):
+            continue
+        if v > 0 and math.isfinite(v):
+            guesses.append(max(float(c.tolerance) - c.abs_error, 0.0) / v)
+    g = min(guesses, default=0.0)
+    return min(max(g, _EPS_RANGE[0]), _EPS_RANGE[1])
+
+
+def detection_threshold(check, statement, ref, ctx, outcome: Outcome) -> dict:
+    """The smallest relative error of the claim that the check rejects, on its already-computed reference.
+
+    Every statement entry is multiplied by (1 + ε) and by (1 − ε) and compared again (no new draws);
+    ε* is found by bisection on log ε to 5 %, separately per sign, and the larger of the two is recorded:
+    errors of either sign of at least ε* are rejected. The bracket starts from the ε at which the tightest case
+    would reject if its value scaled with the claim. When no ε ≤ 1 is rejected (the compared values are ~0,
+    or the check does not see a common scale), the threshold is absolute instead: the smallest shift of a
+    compared value that some case rejects in either direction, min over cases of tol + |Δ|.
+    """
+    import sympy
+
+    seen: dict[tuple[float, int], bool] = {}
+
+    def rejects(eps: float, sign: int) -> bool:
+        if (eps, sign) not in seen:
+            factor = 1 + sign * sympy.Rational(eps)  # exact: checks doing rational algebra stay exact
+            try:
+                out = as_outcome(_guarded(lambda: check.compare(_scaled(statement, factor), ref, ctx), ctx))
+                seen[eps, sign] = out.verdict == "disagree"
+            except Exception:  # noqa: BLE001 — an error is not a rejection
+                seen[eps, sign] = False
+        return seen[eps, sign]
+
+    floor, ceiling = _EPS_RANGE
+    guess = _first_guess(outcome)
+    per_sign = []
+    for sign in (1, -1):
+        hi = min(4 * guess, ceiling)  # find hi rejected, lo accepted, widening from the guess by 4× steps
+        while not rejects(hi, sign) and hi < ceiling:
+            hi = min(hi * 16, ceiling)
+        if not rejects(hi, sign):
+            per_sign.append(None)
+            continue
+        lo = max(hi / 16, floor)
+        while rejects(lo, sign) and lo > floor:
+            hi, lo = lo, max(lo / 16, floor)
+        if rejects(lo, sign):  # rejected at the floor already
+            per_sign.append(lo)
+            continue
+        while hi / lo > _EPS_RESOLUTION:  # invariant: lo accepted, hi rejected
+            mid = math.sqrt(lo * hi)
+            if rejects(mid, sign):
+                hi = mid
+            else:
+                lo = mid
+        per_sign.append(hi)
+    if all(e is not None for e in per_sign):
+        return {"detects_relative_error": max(per_sign)}
+    shifts = [float(c.tolerance) + c.abs_error for c in outcome.cases]
+    return {"detects_relative_error": None, "detects_absolute_error": finite(min(shifts)) if shifts else None}
 
 
 def _shrink(check, statement, ctx) -> dict | None:
@@ -223,7 +314,8 @@ def derivation_verdict(check_verdicts: Sequence[str]) -> str:
     return "inconclusive"
 
 
-def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True) -> DerivationRecord:
+def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True,
+                   thresholds: bool | str = True) -> DerivationRecord:
     t0 = time.perf_counter()
     statements = {CLAIM: d.statement}
     mutant_errors = {}
@@ -233,7 +325,7 @@ def run_derivation(d: Derivation, ctx: Context, *, mutants: bool = True) -> Deri
                 statements[mutant_key(m)] = d.mutated(m)
             except Exception as exc:
                 mutant_errors[m.id] = f"{type(exc).__name__}: {exc}"
-    per_check = [(c, run_check(d, c, ctx, statements)) for c in d.checks]
+    per_check = [(c, run_check(d, c, ctx, statements, thresholds=thresholds)) for c in d.checks]
     name = {c.id: context_text(c.name, ctx) for c in d.checks}
     killed_ids = {m.id: [c.id for c, res in per_check if res.get(mutant_key(m), {}).get("verdict") == "disagree"]
                   for m in d.mutants} if mutants else {}
@@ -302,6 +394,12 @@ def summarize(records: Sequence[DerivationRecord]) -> Summary:
         s["mutants"] += len(r["mutants"])
         s["mutants_killed"] += sum(m["killed"] for m in r["mutants"])
         s["checks"] += len(r["checks"])
+    thr = sorted(((c["detects_relative_error"], r["id"], c["name"]) for r in records for c in r["checks"]
+                  if c.get("detects_relative_error")), reverse=True)
+    if thr:  # the distribution of detection thresholds, weakest checks first
+        eps = np.array([t[0] for t in thr])
+        s["detection"] = {"checks": len(thr), "median": float(np.median(eps)), "p90": float(np.quantile(eps, 0.9)),
+                          "weakest": [{"id": i, "check": n, "relative": e} for e, i, n in thr[:8]]}
     return s
 
 

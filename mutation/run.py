@@ -1,0 +1,145 @@
+"""Mutation run (mutmut, configured in pyproject.toml ``[tool.mutmut]``) over a seeded sample of mutants.
+
+    python mutation/run.py [--per-module K] [--seed S] [--modules GLOB ...] [--max-children J]
+
+Generates every mutant of the configured modules (mutmut's trampolines), draws K per module with a
+seeded RNG (K = 0: all), runs them with mutmut's coverage-based test selection, and writes
+``mutation/results.json``: per module the killed/tried counts, the kill rate with its Clopper–Pearson 95 %
+interval (exact binomial; the rate of the sample estimates the module's rate) and the surviving mutants,
+each of which must be killed by a new check or listed in ``mutation/equivalent.md`` with the reason.
+Run from the repository root. Slow: not part of the default test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from scipy import stats
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Exact binomial interval for k successes in n trials."""
+    a = 1 - level
+    lo = 0.0 if k == 0 else float(stats.beta.ppf(a / 2, k, n - k + 1))
+    hi = 1.0 if k == n else float(stats.beta.ppf(1 - a / 2, k + 1, n - k))
+    return lo, hi
+
+
+def _module_of(mutant: str) -> str:
+    # mutmut names: package.module.x_function__mutmut_N or package.module.xǁClassǁmethod__mutmut_N
+    head = mutant.split("__mutmut_")[0]
+    return head.rsplit(".", 1)[0]
+
+
+def all_mutants() -> dict[str, int | None]:
+    """Generate mutants (mutmut's own steps) and return {mutant name: exit code or None}."""
+    from mutmut.__main__ import create_mutants
+    from mutmut.mutation.data import SourceFileMutationData
+    from mutmut.utils.file_utils import copy_also_copy_files, copy_src_dir, setup_source_paths, walk_mutatable_files
+
+    Path("mutants").mkdir(exist_ok=True)
+    copy_src_dir()
+    copy_also_copy_files()
+    setup_source_paths()
+    create_mutants(max_children=2)
+    out = {}
+    for path in walk_mutatable_files():
+        m = SourceFileMutationData(path=path)
+        m.load()
+        out.update(m.exit_code_by_key)
+    return out
+
+
+def summarise(codes: dict[str, int | None], tried: list[str]) -> dict:
+    from mutmut.stats import status_by_exit_code
+
+    per = defaultdict(lambda: {"killed": 0, "tried": 0, "survived": [], "other": {}})
+    for name in tried:
+        code = codes.get(name)
+        status = status_by_exit_code[code]
+        p = per[_module_of(name)]
+        if status in ("killed", "timeout", "caught by type check", "segfault"):
+            p["killed"] += 1
+            p["tried"] += 1
+        elif status == "survived" or status == "no tests":
+            p["survived"].append(name)
+            p["tried"] += 1
+        else:
+            p["other"][name] = status
+    for p in per.values():
+        lo, hi = clopper_pearson(p["killed"], p["tried"]) if p["tried"] else (0.0, 1.0)
+        p["kill_rate"] = p["killed"] / p["tried"] if p["tried"] else None
+        p["ci95"] = [lo, hi]
+    return dict(sorted(per.items()))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--per-module", type=int, default=10, help="mutants drawn per module (0 = all)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--modules", nargs="*", default=["*"], help="glob(s) over dotted module names")
+    ap.add_argument("--max-children", type=int, default=2)
+    ap.add_argument("--output", default="mutation/results.json")
+    ap.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                    help="stop mutmut after this long; mutants not reached are reported as not run")
+    a = ap.parse_args(argv)
+    os.chdir(ROOT)
+    os.environ.setdefault("HYPOTHESIS_PROFILE", "ci")  # derandomised properties: the same run gives the same kills
+    codes = all_mutants()
+    by_module = defaultdict(list)
+    for name in sorted(codes):
+        mod = _module_of(name)
+        if any(fnmatch.fnmatch(mod, g) for g in a.modules):
+            by_module[mod].append(name)
+    rng = random.Random(a.seed)
+    chosen = []
+    for mod, names in sorted(by_module.items()):
+        chosen += names if a.per_module <= 0 or len(names) <= a.per_module else rng.sample(names, a.per_module)
+    print(f"{sum(map(len, by_module.values()))} mutants in {len(by_module)} modules; running {len(chosen)}", flush=True)
+    proc = subprocess.Popen([sys.executable, "-m", "mutmut", "run", "--max-children", str(a.max_children), *chosen],
+                            start_new_session=True)
+    try:
+        proc.wait(timeout=a.time_limit)
+    except subprocess.TimeoutExpired:
+        print(f"time limit {a.time_limit:g} s reached: stopping mutmut", flush=True)
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    from mutmut.mutation.data import SourceFileMutationData
+    from mutmut.utils.file_utils import walk_mutatable_files
+
+    codes = {}
+    for path in walk_mutatable_files():
+        m = SourceFileMutationData(path=path)
+        m.load()
+        codes.update(m.exit_code_by_key)
+    res = {"seed": a.seed, "per_module": a.per_module, "time_limit_s": a.time_limit, "generated": {m: len(v) for m, v in sorted(by_module.items())},
+           "modules": summarise(codes, chosen)}
+    k = sum(p["killed"] for p in res["modules"].values())
+    n = sum(p["tried"] for p in res["modules"].values())
+    res["total"] = {"killed": k, "tried": n, "kill_rate": k / n if n else None,
+                    "ci95": list(clopper_pearson(k, n)) if n else None}
+    Path(a.output).write_text(json.dumps(res, indent=1) + "\n")
+    for mod, p in res["modules"].items():
+        print(f"{mod:45s} {p['killed']:3d}/{p['tried']:3d}  CI95 [{p['ci95'][0]:.2f}, {p['ci95'][1]:.2f}]"
+              f"  survivors: {', '.join(p['survived'])}")
+    print(f"total {k}/{n}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
