@@ -485,7 +485,7 @@ def _fig_alignment(ctx):
 s51 = Derivation(
     id="S5.1",
     title="Networks trained on growing N approach the population optimum, which is affine for Gaussian data",
-    paper_ref=PaperRef("§5", "§5 and fig. 1d", note="the paper's observation that mappings align as N grows; "
+    paper_ref=PaperRef("S5.1", "§5 and fig. 1d", note="our id; the paper's observation that mappings align as N grows; "
                        "stated for Gaussian data where the population optimum is known"),
     statement=S51,
     display=[sp.Eq(sp.Symbol("w_i^pop(t)"), S51["w_pop"]), sp.Symbol("d log D̄ / d log N < 0")],
@@ -666,7 +666,7 @@ def _fig_memorisation(ctx):
 s52 = Derivation(
     id="S5.2",
     title="The empirical-optimal denoiser is the posterior mean under the empirical distribution and memorises",
-    paper_ref=PaperRef("§F.10", "§1 and §5 (fig. 1a–c)", note="the memorising reference of docs/mathematics.md §F.10"),
+    paper_ref=PaperRef("S5.2", "§1 and §5 (fig. 1a–c)", note="our id; the memorising reference of docs/mathematics.md §F.10"),
     statement=S52,
     display=[sp.Eq(sp.Symbol("log w_μ"), S52["log_weight"] - sp.Symbol("logsumexp")),
              sp.Eq(sp.Symbol("ε*(x, t)"), (xx - a_ * sp.Symbol("Σ_μ w_μ x^μ")) / s_)],
@@ -792,7 +792,7 @@ def _s53_algebra(st):
 s53 = Derivation(
     id="S5.3",
     title="Train and test loss of any denoiser by Monte Carlo; the linear model's equal eq.6 and eq.13 per training set",
-    paper_ref=PaperRef("fig. 3a–c", "§4.1 and §5", note="per-training-set forms of the train (eq.6 at eq.8) and test "
+    paper_ref=PaperRef("S5.3", "§4.1 and §5 (fig. 3a–c)", note="our id; per-training-set forms of the train (eq.6 at eq.8) and test "
                        "(eq.13 before averaging) losses; the Monte Carlo estimator is what non-linear models use"),
     statement=S53,
     display=[sp.Eq(sp.Symbol("L_t^train"), sp.Sum(S53["train"], (sp.Symbol("i"), 1, sp.Symbol("d")))),
