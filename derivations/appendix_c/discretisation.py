@@ -12,7 +12,7 @@ from lindiff_verify.theory import samplers
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.verification.registry import Case, Derivation, Figure, Mutant, Outcome, PaperRef, Variable
 
-from ._sampling import C7, C8, C9, ST, _ode_compare, _ode_reference, ab, abT, c, lam, lc, m, muT, v, vT
+from ._sampling import C7, C8, C9, ST, _ode_compare, _ode_reference, ab, abT, c, chain_check, lam, lc, m, muT, v, vT
 
 
 # ---------------------------------------------------------------- C.9
@@ -195,6 +195,7 @@ c9 = Derivation(
         checks.numeric("mpmath: odefun integration of C.6 (constant and linear β)", "mpmath",
                        _ode_compare(["mean", "var"], True), reference=_ode_reference,
                                               description="C.3.1 (β = 1.55) and C.3.2 (β from 0.1 to 3) have the same ᾱ_T; both agree with C.9"),
+        chain_check(["mean", "var"], start_from_zero=True),
         checks.numeric("exact discrete DDPM recursion with the closed bias D_T", "recursion", _recursion_compare,
                        reference=_recursion_reference,
                        error_model="float64 rounding over T steps (20·T·eps·scale); the discrete variance is "

@@ -8,8 +8,8 @@ import sympy as sp
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.verification.registry import Derivation, Mutant, Outcome, PaperRef, Variable
 
-from ._sampling import (C6, C7, C8, ST, P, S, _f, _ode_compare, _ode_reference, ab, abT, beta, c, half, lam, lc, m, mu,
-                        muT, v, vT, x)
+from ._sampling import (C6, C7, C8, ST, P, S, _f, _ode_compare, _ode_reference, ab, abT, beta, c, chain_check, half,
+                        lam, lc, m, mu, muT, v, vT, x)
 
 
 # ---------------------------------------------------------------- C.6
@@ -137,6 +137,7 @@ c7 = Derivation(
                         description="any schedule: dᾱ/dt = −β(t) ᾱ"),
         checks.numeric("mpmath: odefun integration of C.6", "mpmath", _ode_compare(["mean"], False), reference=_ode_reference,
                        description="constant and linear β schedules, regularised and unregularised, non-standard start"),
+        chain_check(["mean"]),
     ],
     mutants=[
         Mutant("propagator without a_T/a", "P = v/v_T", replace={"mean": sp.sqrt(ab) * m + v / vT * (muT - sp.sqrt(abT) * m)}),
@@ -164,6 +165,7 @@ c8 = Derivation(
         checks.symbolic("sympy: solves C.6 with its initial condition", _solves_c6("var", "dvar", ST), simplify=_rational_simplify,
                         description="any schedule: dᾱ/dt = −β(t) ᾱ"),
         checks.numeric("mpmath: odefun integration of C.6", "mpmath", _ode_compare(["var"], False), reference=_ode_reference),
+        chain_check(["var"]),
     ],
     mutants=[
         Mutant("P instead of P²", "Σ = v + P(Σ_T − v_T)", replace={"var": v + P * (ST - vT)}),

@@ -2,10 +2,14 @@
 
 import sympy as sp
 
+import numpy as np
+
 from lindiff_verify.theory import finite_n
 from lindiff_verify.verification.registry import Derivation, Mutant, PaperRef, Variable
 
-from ._second_order import _ASSUME, _REGIME, _VARS, L, N, _exact_eps0, _mc_check, d, df1, logdet, rho, trSR
+from ._second_order import _ASSUME, _REGIME, _VARS, L, N, _exact_eps0, _mc_check, _mp_check, d, df1, logdet, rho, trSR
+
+_KL_CASES = ((0.5, 0.1, 0.0), (0.5, 1.0, 0.0), (2.0, 0.1, 0.0), (2.0, 1.0, 0.0))  # (α, q = ε, c = 0)
 
 D19 = Derivation(
     id="D.19", title="KL term E Tr(C + ε)^-1 Σ0", paper_ref=PaperRef("D.19", "Appendix D.7"),
@@ -13,6 +17,7 @@ D19 = Derivation(
     checks=[
         _exact_eps0("trSR", lambda dd, nn: finite_n.expected_trace_inverse(dd, nn), None),
         _mc_check("trSR", "trSR", [(0.1, 0.1, 0.0), (1.0, 1.0, 0.0)]),
+        _mp_check("trSR", lambda a, ev, cv: (lambda x: 1 / (x + ev)), "1/(x + ε)", _KL_CASES),
     ],
     mutants=[
         Mutant("ρ missing", "df1", replace={"trSR": df1}),
@@ -31,6 +36,7 @@ D20 = Derivation(
     checks=[
         _exact_eps0("logdet", lambda dd, nn: finite_n.expected_logdet(dd, nn), None),
         _mc_check("logdet", "logdet", [(0.1, 0.1, 0.0), (1.0, 1.0, 0.0)]),
+        _mp_check("logdet", lambda a, ev, cv: (lambda x: np.log(x + ev)), "ln(x + ε)", _KL_CASES),
     ],
     mutants=[
         Mutant("N instead of N − d", "N ln ρ", replace={"logdet": L + N * sp.log(rho) - df1}),

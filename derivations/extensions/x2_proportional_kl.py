@@ -6,6 +6,8 @@ digamma references give the O(1) terms G_known(α) = ½[α/(1 − α)² + ½ ln(
 G_est(α) = ½[α/(1 − α) + 2α/(1 − α)² + (3/2) ln(1 − α)] (estimated mean; the e_m = 1/N variant is ours too).
 """
 
+import functools
+
 import mpmath
 import numpy as np
 import sympy as sp
@@ -86,7 +88,34 @@ def _compare_mc_proportional(st, ref, ctx):
                                  "per-d means": [(r[0], r[1], r[2]) for r in ref["rows"]]})
 
 
+_SERIES_ORDER = 2  # k = 1, 2 (order 3 costs seconds of SymPy summation)
+_kl_series = functools.lru_cache(maxsize=None)(finite_n.kl_series)  # once per run, not per mutant
+
+
+def _series_match(st):
+    """The exact 1/N series at fixed d (finite_n.kl_series, from the digamma asymptotics; checked against mpmath in
+    D.22), E DKL = Σ_k c_k(d)/N^k with c_k of degree k + 1 in d, regrouped with N = d/α: Σ_k c_k(d) α^k/d^k. Its
+    d^1 part is d·Σ_k [d^(k+1)]c_k α^k and its d^0 part Σ_k [d^k]c_k α^k, so the α^k Taylor coefficients of F
+    and of G_known / G_est are those coefficients of c_k (known / estimated mean), k = 1, 2."""
+    dd = sp.Symbol("d", positive=True)
+    res = {}
+    for est, g in ((False, "G_known"), (True, "G_est")):
+        cs = _kl_series(_SERIES_ORDER, estimated_mean=est)
+        serF = sp.series(st["F"], al, 0, _SERIES_ORDER + 1).removeO()
+        serG = sp.series(st[g], al, 0, _SERIES_ORDER + 1).removeO()
+        for k, ck in enumerate(cs, start=1):
+            poly = sp.Poly(sp.expand(ck), dd)
+            if not est:
+                res[f"[α^{k}] F − [d^{k + 1}] c_{k}"] = serF.coeff(al, k) - poly.coeff_monomial(dd ** (k + 1))
+            res[f"[α^{k}] {g} − [d^{k}] c_{k} ({'estimated' if est else 'known'} mean)"] = (
+                serG.coeff(al, k) - poly.coeff_monomial(dd**k))
+    return res
+
+
 X2_CHECKS = [
+    checks.symbolic("sympy: Taylor coefficients in α against the exact 1/N series (finite_n.kl_series)", _series_match,
+                    description="k = 1, 2: α^k coefficients of F, G_known, G_est against the d^(k+1), d^k "
+                                "coefficients of the exact c_k(d)"),
     checks.symbolic("sympy: eq.15 limit and small-α series", lambda st: _eq15_limit({**st, "zeta0": zeta0}),
                     simplify=_simp,
                     description="F equals eq.15's ε → 0 limit per dimension with ρ = 1/ζ0 (D.21); F = α/4 + 5α²/12 + …"),

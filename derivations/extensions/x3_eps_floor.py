@@ -14,7 +14,11 @@ import numpy as np
 import sympy as sp
 from array_api_compat import array_namespace
 
+import mpmath
+
 from lindiff_verify.model import schedules, spectra
+from lindiff_verify.model.vp import make_grid
+from lindiff_verify.simulation import montecarlo
 from lindiff_verify.simulation.streaming import stream_dict
 from lindiff_verify.simulation.wishart import bartlett_covariance
 from lindiff_verify.theory import samplers
@@ -126,6 +130,57 @@ def _sampler_reference(ctx):
     return out
 
 
+def _sampler_mc_reference(ctx):
+    """The T-step DDPM sampler itself (simulation engine, each step from the sampler's definition) for a direction
+    with λ = 0 and m = 0, in the original basis (d = 2, C = 0): the final sample variance, with its SE."""
+    n = ctx.paths(quick=2_000, full=200_000, what="DDPM trajectories (d = 2, C = 0) per schedule")
+    out = []
+    for name in (SCHEDULE, "linear"):
+        sch = schedules.make_schedule(name)
+        grid = make_grid(sch)
+        den = montecarlo.MatrixDenoiser(grid, np.zeros((2, 2)), np.zeros(2))
+        res = montecarlo.monte_carlo_moments("ddpm", sch, den, 2, n, seed=ctx.seed_sequence(f"sampler {name}"),
+                                             batch_size=ctx.pick(quick=2_000, full=1 << 17), grid=grid, xp=ctx.xp)
+        out.append(({"schedule": sch.describe(), "lambda": 0, "d": 2}, sch, np.asarray(res.var, float),
+                    np.asarray(res.se_cov, float)))
+    return out
+
+
+def _sampler_mc_compare(st, ref, ctx):
+    f = checks.lambdify((b1, bT, abT), st["eps_sampler"])
+    out = Outcome()
+    for params, sch, var, se in ref:
+        claim = float(f(sch.betas[0], sch.betas[-1], sch.alphas_cumprod[-1]))
+        tol = tolerance.monte_carlo(se)
+        for i in range(var.size):
+            out.cases.append(Case({**params, "coordinate": i}, claim, float(var[i]), tol[i]))
+    return out
+
+
+def _small_reference(ctx):
+    """The exact per-direction KL(N(0, σ) ‖ N(0, σ + ε)) (eq.11, written here) in mpmath at x = ε/σ = 10⁻³, 10⁻⁴."""
+    out = []
+    with mpmath.workdps(40):
+        for sv in (0.5, 2.0):
+            for x in ("1e-3", "1e-4"):
+                e, sm = mpmath.mpf(x) * sv, mpmath.mpf(sv)
+                kl = (sm / (sm + e) - 1 + mpmath.log((sm + e) / sm)) / 2
+                out.append((sv, float(e), float(kl), float(mpmath.mpf(x))))
+    return out
+
+
+def _small_compare(st, ref, ctx):
+    """The small-ε form against the exact KL: the series ½[ln(1 + x) − x/(1 + x)] = x²/4 − x³/3 + 3x⁴/8 − … is
+    alternating with decreasing terms for x < 1/2, so |floor − x²/4| ≤ x³/3 (the bias bound)."""
+    f = checks.lambdify((eps, sig), st["small"])
+    out = Outcome()
+    for sv, e, kl, x in ref:
+        tol = tolerance.combine(tolerance.bound(x**3 / 3, "next term x³/3 of the alternating series, x = ε/σ"),
+                                tolerance.float64(kl))
+        out.cases.append(Case({"sigma": sv, "eps/sigma": x}, float(f(e, sv)), kl, tol))
+    return out
+
+
 def _sampler_compare(st, ref, ctx):
     f = checks.lambdify((b1, bT, abT), st["eps_sampler"])
     out = Outcome()
@@ -207,6 +262,13 @@ X3 = Derivation(
         checks.numeric("exact law of the DDPM sampler as λ → 0 (both schedules)", "recursion", _sampler_compare,
                        reference=_sampler_reference,
                        error_model="float64 rounding of the T-step recursion + the λ = 1e-12 offset"),
+        checks.numeric("Monte Carlo: the T-step DDPM sampler at λ = 0 (both schedules)", "montecarlo",
+                       _sampler_mc_compare, reference=_sampler_mc_reference,
+                       error_model="Monte Carlo: z·SE of the sample variance (Gaussian samples: var·√(2/(n − 1))), "
+                                   "Bonferroni over the cases"),
+        checks.numeric("mpmath: small-ε form against the exact per-direction KL (ε/σ = 10⁻³, 10⁻⁴)", "mpmath",
+                       _small_compare, reference=_small_reference,
+                       error_model="bias bound x³/3 (alternating series, x = ε/σ) + float64 rounding"),
     ],
     mutants=[
         Mutant("without −ε/(σ + ε)", "log term only", replace={"floor": sp.log(1 + eps / sig) / 2}),

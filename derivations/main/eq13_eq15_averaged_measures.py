@@ -10,8 +10,23 @@ from lindiff_verify.verification.registry import Derivation, Figure, Mutant, Pap
 
 from ..appendix_d import _wishart_mc as _mc
 from ..appendix_d._second_order import (_ASSUME, _POWER_NOTE, _REGIME, _VARS, S1, S2, T1, U1, U2, D, L, N, _exact_eps0,
-                                        _identities, _mc_check, _symbolic, align, c, d, df1, df2, em, kap, kl2, q, rho,
-                                        test, trRSR)
+                                        _identities, _mc_check, _mp_check, _symbolic, align, c, d, df1, df2, em, kap,
+                                        kl2, q, rho, test, trRSR)
+
+# (α, q, c) of the Marchenko–Pastur checks: both sides of α = 1, with and without regularisation
+_MP_CASES = ((0.5, 0.2, 0.0), (0.5, 1.0, 0.3), (2.0, 0.3, 0.5), (2.0, 1.0, 0.0))
+
+
+def _test_integrand(a, qv, cv):
+    """Per direction of the optimum at eigenvalue x of C, Σ0 = I: (1 − s w)² + ᾱ w² = ((x + c)² + q)/(x + z)²."""
+    return lambda x: ((x + cv) ** 2 + qv) / (x + qv + cv) ** 2
+
+
+def _align_integrand(a, qv, cv):
+    """Σ0 = I: E‖(W_N − W_∞)x_t‖² per direction = q(1 + q)(1/(x + z) − 1/(1 + z))² (W = (s/ᾱ)(C + z)⁻¹,
+    Cov x_t = ᾱ(Σ0 + q))."""
+    zv = qv + cv
+    return lambda x: qv * (1 + qv) * (1 / (x + zv) - 1 / (1 + zv)) ** 2
 
 # ---------------------------------------------------------------------------------------------- eq.13
 _PL_SIZES = ((40, 600), (80, 300), (160, 100))  # (d, draws) at quick fidelity; ×5 draws at full
@@ -158,6 +173,7 @@ EQ13 = Derivation(
                        "montecarlo", _pl_compare, reference=_pl_reference,
                        error_model="Monte Carlo: WLS fit of the relative error r∞ + b/d over d = 40, 80, 160 at "
                                    "α = 1/2; z·SE(r∞), Bonferroni over the two q"),
+        _mp_check("test", _test_integrand, "((x + c)² + q)/(x + z)²", _MP_CASES),
     ],
     mutants=[
         Mutant("drop T1²/(ND)", "no second-order fluctuation term",
@@ -203,6 +219,7 @@ EQ14 = Derivation(
     checks=[
         _symbolic("sympy: c = 0 identity with the test loss (ε∞ optimal)", _eq14_c0),
         _mc_check("align", "align", [(0.1, 0.1, 0.0), (1.0, 1.0, 0.0), (1.5, 1.0, _mc.C_REG)], regime="align"),
+        _mp_check("align", _align_integrand, "q(1 + q)(1/(x + z) − 1/(1 + z))²", _MP_CASES),
     ],
     mutants=[
         Mutant("cross term −ρU1", "factor 2 missing", replace={"align": align + q * rho * U1}),

@@ -170,6 +170,19 @@ def _mc_compare(st, ref, ctx):
     return out
 
 
+def _trace_reference(ctx):
+    """The claim's normalisation as v2 states it: Tr Σ0 = d, at the dimensions the other checks use."""
+    return [(dd, kv, float(dd)) for dd in (60, 1000) for kv in KS]
+
+
+def _trace_compare(st, ref, ctx):
+    out = Outcome()
+    for dd, kv, tr in ref:
+        out.cases.append(Case({"d": dd, "k": kv}, float(np.sum(_spectrum(st, dd, kv))), tr,
+                              tolerance.float64(scale=tr, n_ops=2 * dd)))
+    return out
+
+
 V21 = Derivation(
     id="V2.1",
     title="For N < d a more hierarchical spectrum (larger k at Tr Σ0 = d) reduces the gap, the test loss and E DKL",
@@ -192,6 +205,8 @@ V21 = Derivation(
                        detects="an ordering claim (the signs of differences in k): a common factor (1 ± ε) on the "
                                       "claim leaves every sign unchanged, so no relative threshold exists; its power "
                                       "is against the reversed order and the σ_1 = 1 normalisation (the mutants)"),
+        checks.numeric("normalisation as stated: Tr Σ0 = d (d = 60, 1000; every k)", "numeric", _trace_compare,
+                       reference=_trace_reference, error_model="float64 rounding of a sum of d terms (2d·eps·d)"),
     ],
     mutants=[
         Mutant("reversed order", "more hierarchy increases overfitting", replace={"order": sp.Integer(1)}),

@@ -182,11 +182,6 @@ class LinearDenoiser:
         denom = self.alphas_cumprod[:, None] * self.eigenvalues[None, :] + (self.one_minus_alphas_cumprod + self.gamma)[:, None]
         return s[:, None] / denom
 
-    def bias_coefficients(self):
-        """Uᵀ b_t* = −a_t w_t ⊙ Uᵀm, shape (T, d) (eq.8)."""
-        a, _ = self._a_s()
-        return -a[:, None] * self.coefficients() * self.mean_eigenbasis[None, :]
-
     def _t(self, t):
         t = validate.positive_int("t", t)
         if t > self.num_train_timesteps:

@@ -29,9 +29,7 @@ __all__ = [
     "expected_trace_inverse",
     "expected_logdet",
     "expected_kl",
-    "expected_trace_inverse_mp",
     "digamma_sum_mp",
-    "expected_logdet_mp",
     "expected_kl_mp",
     "kl_series",
     "kl_series_value",
@@ -39,8 +37,6 @@ __all__ = [
     "G_known",
     "G_est",
     "F_mp",
-    "G_known_mp",
-    "G_est_mp",
 ]
 
 
@@ -115,14 +111,6 @@ def digamma_sum_mp(d: int, n: int, *, direct: bool = False):
     return _psi_run(a_odd, k_odd) + _psi_run(a_even, k_even)
 
 
-def expected_trace_inverse_mp(d, n_samples, *, estimated_mean=False):
-    d, N, n = dof(d, n_samples, estimated_mean)
-    return mpmath.mpf(N) * d / (n - d - 1)
-
-
-def expected_logdet_mp(d, n_samples, *, estimated_mean=False):
-    d, N, n = dof(d, n_samples, estimated_mean, need="logdet")
-    return d * mpmath.log(mpmath.mpf(2) / N) + digamma_sum_mp(d, n)
 
 
 def expected_kl_mp(d, n_samples, *, estimated_mean=False):
@@ -207,18 +195,8 @@ def G_est(alpha) -> float:
 
 
 def F_mp(alpha):
+    """F(α) in mpmath at the working precision."""
     a = mpmath.mpf(alpha)
     _alpha(float(a))
     return (a / (1 - a) - 1 - (1 - a) / a * mpmath.log1p(-a)) / 2
 
-
-def G_known_mp(alpha):
-    a = mpmath.mpf(alpha)
-    _alpha(float(a))
-    return (a / (1 - a) ** 2 + mpmath.log1p(-a) / 2) / 2
-
-
-def G_est_mp(alpha):
-    a = mpmath.mpf(alpha)
-    _alpha(float(a))
-    return (a / (1 - a) + 2 * a / (1 - a) ** 2 + mpmath.mpf(3) / 2 * mpmath.log1p(-a)) / 2
