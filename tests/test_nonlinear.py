@@ -246,8 +246,8 @@ def test_section5_derivations_are_discovered():
 
     folder = Path(__file__).resolve().parents[1] / "derivations" / "nonlinear"
     reg = discover([folder], include_builtin=False)
-    assert {"eq.16", "S5.1", "S5.2", "S5.3"} <= set(reg)
-    for did in ("eq.16", "S5.1", "S5.2", "S5.3"):
+    assert {"eq.16", "X.6", "X.7", "X.8"} <= set(reg)
+    for did in ("eq.16", "X.6", "X.7", "X.8"):
         assert reg[did].mutants and reg[did].figures and reg[did].section == "main"
 
 

@@ -62,7 +62,7 @@ REAL_TS = [1, 5, 20, 50, 100, 200, 400, 700, 1000]
 MLP_REAL = training.MLPConfig(hidden=128, steps=1500)
 MLP_REAL_FULL = training.MLPConfig(hidden=256, steps=6000)
 
-MLP51 = training.MLPConfig(hidden=64, steps=1500)  # the Gaussian-data MLP of S5.1, also in the S5.2/S5.3 figures
+MLP51 = training.MLPConfig(hidden=64, steps=1500)  # the Gaussian-data MLP of X.6, also in the X.7/X.8 figures
 
 
 def _real_measure(ctx, name, x_train_all, x_test, Ns, nets):

@@ -263,7 +263,9 @@ eq16 = Derivation(
                        "montecarlo", _cmp16_identity, reference=_ref16_identity,
                        error_model="z·SE (delta method) + float32 rounding bound of the network",
                        description="Gaussian d = 4 and digits (linear vs itself); measured, not judged: eq.16 maps of "
-                                   "MLPs trained on N = 100, 400, 1500 digits (full: also U-Net and 16×16 patches)"),
+                                   "MLPs trained on N = 100, 400, 1500 digits (full: also U-Net and 16×16 patches)",
+                       detects="a non-zero distance where the identity says 0: above z·SE + the float32 bound (absolute; "
+                               "a value of 0 has no relative scale, so no relative threshold exists)"),
     ],
     mutants=[
         Mutant("δ in the numerator too", "(P2 + δ)/(Q2 + δ)", replace={"distance": (P2 + dlt) / (Q2 + dlt)}),

@@ -1,4 +1,4 @@
-r"""§5 — S5.3: train and test loss of any denoiser by Monte Carlo; the linear model's equal eq.6 and eq.13.
+r"""§5 — X.8: train and test loss of any denoiser by Monte Carlo; the linear model's equal eq.6 and eq.13.
 
 Our id (docs/nonlinear.md): per training set, the Monte Carlo losses of the linear model against their exact forms
 (eq.6 at eq.8, eq.13 before averaging), and the fig. 3a–c style curves of linear and MLP denoisers against N.
@@ -104,9 +104,9 @@ def _s53_algebra(st):
 
 
 s53 = Derivation(
-    id="S5.3",
+    id="X.8",
     title="Train and test loss of any denoiser by Monte Carlo; the linear model's equal eq.6 and eq.13 per training set",
-    paper_ref=PaperRef("S5.3", "§4.1 and §5 (fig. 3a–c)", note="our id; per-training-set forms of the train (eq.6 at eq.8) and test "
+    paper_ref=PaperRef("X.8", "§4.1 and §5 (fig. 3a–c)", note="our id; per-training-set forms of the train (eq.6 at eq.8) and test "
                        "(eq.13 before averaging) losses; the Monte Carlo estimator is what non-linear models use"),
     statement=S53,
     display=[sp.Eq(sp.Symbol("L_t^train"), sp.Sum(S53["train"], (sp.Symbol("i"), 1, sp.Symbol("d")))),
