@@ -64,14 +64,16 @@ def all_mutants() -> dict[str, int | None]:
 def summarise(codes: dict[str, int | None], tried: list[str]) -> dict:
     from mutmut.stats import status_by_exit_code
 
-    per = defaultdict(lambda: {"killed": 0, "tried": 0, "survived": [], "other": {}})
+    per = defaultdict(lambda: {"killed": 0, "tried": 0, "survived": [], "timeout": [], "other": {}})
     for name in tried:
         code = codes.get(name)
         status = status_by_exit_code[code]
         p = per[_module_of(name)]
-        if status in ("killed", "timeout", "caught by type check", "segfault"):
+        if status in ("killed", "caught by type check", "segfault"):
             p["killed"] += 1
             p["tried"] += 1
+        elif status == "timeout":  # over mutmut's CPU limit: not evidence either way, reported apart
+            p["timeout"].append(name)
         elif status == "survived" or status == "no tests":
             p["survived"].append(name)
             p["tried"] += 1
