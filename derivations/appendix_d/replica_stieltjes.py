@@ -7,7 +7,6 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from lindiff_verify.simulation.wishart import covariance_eigh
 from lindiff_verify.theory.stieltjes import solve_kappa_mp, solve_zeta
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.verification.registry import Case, Derivation, Figure, Mutant, Outcome, PaperRef, Variable
