@@ -103,18 +103,33 @@ def symbolic(
     Error model: exact algebra, tolerance 0.
     """
     simp = simplify or (lambda e: sympy.simplify(sympy.together(sympy.expand(e))))
+    # A mutant changes one piece of the statement, so most residuals are the same expressions as the claim's:
+    # their evaluation and proof are kept by expression (a pure function of it), not redone per mutant.
+    proofs: dict = {}
+    sizes: dict = {}
+
+    def prove(res) -> bool:
+        if res not in proofs:
+            r = call_with_time_limit(lambda: simp(res), proof_seconds)
+            proofs[res] = r is not None and r == 0
+        return proofs[res]
+
+    def size_of(res, seed):
+        key = (res, seed)
+        if key not in sizes:
+            try:
+                sizes[key] = residual_size(res, seed=seed)
+            except TypeError:  # matrix expressions
+                sizes[key] = None
+        return sizes[key]
 
     def compare(statement, _ref, ctx):
         out = Outcome()
         zero = _tolerance.exact()
         for label, res in residuals(statement).items():
-            try:
-                size = residual_size(res, seed=ctx.seed)
-            except TypeError:  # matrix expressions
-                size = None
+            size = size_of(res, ctx.seed)
             if size is None:  # could not be evaluated at points: only the simplification can decide
-                r = call_with_time_limit(lambda res=res: simp(res), proof_seconds)
-                size = 0.0 if (r is not None and r == 0) else float("inf")
+                size = 0.0 if prove(res) else float("inf")
                 if size:
                     out.cases.append(Case({"residual": label, "simplified": "not to 0"}, size, 0.0, zero))
                     continue
@@ -124,9 +139,7 @@ def symbolic(
                 out.cases.append(Case({"residual": label, "evaluated at": "3 random rational points, 80 digits"},
                                       size, 0.0, zero))
                 continue
-            r = call_with_time_limit(lambda res=res: simp(res), proof_seconds)
-            proved = r is not None and r == 0
-            proof = "SymPy simplifies it to 0" if proved else "zero at 3 random rational points (80 digits)"
+            proof = "SymPy simplifies it to 0" if prove(res) else "zero at 3 random rational points (80 digits)"
             out.cases.append(Case({"residual": label, "proof": proof}, 0.0, 0.0, zero))
         return out
 
