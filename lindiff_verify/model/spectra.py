@@ -140,23 +140,14 @@ def image_patch_spectrum(patch: int = 8, n_patches: int = 20000, seed: int = 0) 
     """Covariance eigenvalues of random grayscale ``patch``×``patch`` patches (pixels in [0, 1]) of
     scikit-learn's two sample images (d = patch², patch ≤ 32). A *substitute* for the paper's CelebA
     (see :data:`REAL_DATA_SUBSTITUTES`)."""
-    from sklearn.datasets import load_sample_images
+    from .datasets import image_patches
 
     patch = validate.positive_int("patch", patch)
     if patch > 32:
         raise InputError("patch", f"is {patch}", "1 <= patch <= 32 (d = patch² ≤ 1024)")
     n_patches = validate.positive_int("n_patches", n_patches, minimum=2)
     seed = validate.positive_int("seed", seed, minimum=0)
-    imgs = [im.astype(np.float64).mean(axis=2) / 255.0 for im in load_sample_images().images]
-    rng = np.random.default_rng(seed)
-    which = rng.integers(0, len(imgs), n_patches)
-    out = np.empty((n_patches, patch * patch))
-    for j, im in enumerate(imgs):
-        idx = np.flatnonzero(which == j)
-        r = rng.integers(0, im.shape[0] - patch + 1, idx.size)
-        c = rng.integers(0, im.shape[1] - patch + 1, idx.size)
-        win = np.lib.stride_tricks.sliding_window_view(im, (patch, patch))
-        out[idx] = win[r, c].reshape(idx.size, -1)
+    out = (image_patches(n_patches, patch, rng=np.random.default_rng(seed)) + 1.0) / 2.0  # [−1, 1] → [0, 1]
     return covariance_spectrum(out)
 
 
