@@ -122,7 +122,7 @@ def kappa_from_statement(st, zv, spectrum, weights, alpha_v, *, mp=False):
     if not mp:
         return r
     fpl = _lam((z, alpha, kap, A), fp, "mpmath")
-    sp_m = [mpmath.mpf(float(s)) for s in spectrum]
+    sp_m = _mpf(spectrum)
     w_m = [mpmath.mpf(float(x)) for x in weights]
     zm, am = mpmath.mpf(zv), mpmath.mpf(alpha_v)
     Fm = lambda k: k - fpl(zm, am, k, _avg_mp(sm, (kap,), sp_m, w_m, k))
@@ -132,7 +132,7 @@ def kappa_from_statement(st, zv, spectrum, weights, alpha_v, *, mp=False):
 def silverstein_mp(zv, spectrum, weights, alpha_v):
     """Reference: g(−z) from Silverstein's equation g = ⟨1/(σ(1 − α + α z g) + z)⟩ solved directly at the
     working precision on its unique root with h = 1 − α + α z g > 0 (G is increasing there). Returns (g, h)."""
-    sp_m = [mpmath.mpf(float(s)) for s in spectrum]
+    sp_m = _mpf(spectrum)
     w_m = [mpmath.mpf(float(x)) for x in weights]
     d = mpmath.fsum(w_m)
     zm, am = mpmath.mpf(zv), mpmath.mpf(alpha_v)
@@ -146,6 +146,11 @@ def silverstein_mp(zv, spectrum, weights, alpha_v):
     gg = mpmath.findroot(G, (lo, hi), solver="anderson")
     gg = mpmath.findroot(G, gg)
     return gg, 1 - am + am * zm * gg
+
+
+def _mpf(values) -> list:
+    """A float array as mpmath numbers (the high-precision references start from the float64 spectrum)."""
+    return [mpmath.mpf(float(v)) for v in values]
 
 
 def _spectra(ctx):

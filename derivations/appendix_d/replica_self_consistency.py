@@ -9,7 +9,7 @@ import sympy as sp
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.verification.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
 
-from ._replica import (_avg, MC_MODEL, MC_Z, MP_GRID, R101, TWO_LEVEL, A, _avg_mp, _avg_np, _mc_outcome, _silverstein_ref,
+from ._replica import (_mpf, _avg, MC_MODEL, MC_Z, MP_GRID, R101, TWO_LEVEL, A, _avg_mp, _avg_np, _mc_outcome, _silverstein_ref,
                        _spectra, _symbolic, alpha, kap, kappa_from_statement, sig, two_level_mc, z)
 
 # ------------------------------------------------------------------------------------------------------
@@ -29,8 +29,8 @@ def _d11_mp_compare(st, ref, ctx):
         for a, zv in MP_GRID:
             gref, href = ref[(name, a, zv)]
             k = kappa_from_statement(st, zv, spec, wts, a, mp=True)
-            sp_m = [mpmath.mpf(float(s)) for s in spec]
-            w_m = [mpmath.mpf(float(x)) for x in wts]
+            sp_m = _mpf(spec)
+            w_m = _mpf(wts)
             val = _avg_mp(st["resolvent"], (kap, z), sp_m, w_m, k, mpmath.mpf(zv))
             valS = _avg_mp(sig * st["resolvent"], (kap, z), sp_m, w_m, k, mpmath.mpf(zv))
             refS = (1 - href) / (a * href)  # ⟨σ/(σh + z)⟩ = (1 − h)/(α h) from Silverstein's equation

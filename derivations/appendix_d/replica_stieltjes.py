@@ -11,7 +11,7 @@ from lindiff_verify.theory.stieltjes import solve_kappa_mp, solve_zeta
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.verification.registry import Case, Derivation, Figure, Mutant, Outcome, PaperRef, Variable
 
-from ._replica import (MC_MODEL, MC_Z, MP_GRID, R101, TWO_LEVEL, WHITE_ALPHAS, A, _avg, _avg_mp, _avg_np, _lam,
+from ._replica import (_mpf, MC_MODEL, MC_Z, MP_GRID, R101, TWO_LEVEL, WHITE_ALPHAS, A, _avg, _avg_mp, _avg_np, _lam,
                        _mp_refine, _real_roots, _silverstein_ref, _spectra, _symbolic, alpha, g, h, sig, sym_avg, w,
                        white_mc, z, zeta)
 from .stieltjes_transform import _white_mc_compare_g, d13_statement
@@ -31,15 +31,15 @@ def g_from_d14(st, zv, spectrum, weights, a):
 
 def _mp_mults(wts, a, n):
     """Multiplicities w·(α n)/Σw in mpmath, so that d/N equals the float α exactly as in the reference."""
-    tot = mpmath.fsum(mpmath.mpf(float(x)) for x in wts)
+    tot = mpmath.fsum(_mpf(wts))
     return [mpmath.mpf(float(x)) * mpmath.mpf(a) * n / tot for x in wts]
 
 
 def _d14_mp_compare(st, ref, ctx):
     out = Outcome()
     for name, spec, wts in _spectra(ctx):
-        sp_m = [mpmath.mpf(float(s)) for s in spec]
-        w_m = [mpmath.mpf(float(x)) for x in wts]
+        sp_m = _mpf(spec)
+        w_m = _mpf(wts)
         for a, zv in MP_GRID:
             gref, _ = ref[(name, a, zv)]
             n = 1000  # κ depends on (spectrum, N) only through α and the normalised weights
@@ -96,8 +96,8 @@ def _d15_mp_compare(st, ref, ctx):
     out = Outcome()
     fp = _lam((alpha, A), st["zeta_fixed_point"], "mpmath")
     for name, spec, wts in _spectra(ctx):
-        sp_m = [mpmath.mpf(float(s)) for s in spec]
-        w_m = [mpmath.mpf(float(x)) for x in wts]
+        sp_m = _mpf(spec)
+        w_m = _mpf(wts)
         for a, zv in MP_GRID:
             _, href = ref[(name, a, zv)]
             am, zm = mpmath.mpf(a), mpmath.mpf(zv)
@@ -165,7 +165,7 @@ def _zeta_own_mp(spec, wts, a, zv):
     F(ζ) = ζ − 1 + α⟨ζσ/(ζσ + z)⟩ (F(0) = −1 < 0 < F(1); F' = 1 + α⟨σz/(ζσ + z)²⟩ > 0, so it is unique), by
     mpmath's bracketed Anderson–Björk iteration."""
     s_m = [mpmath.mpf(float(x)) for x in spec]
-    w_m = [mpmath.mpf(float(x)) for x in wts]
+    w_m = _mpf(wts)
     am, zm, tot = mpmath.mpf(a), mpmath.mpf(zv), mpmath.fsum(w_m)
 
     def F(x):

@@ -10,7 +10,7 @@ from lindiff_verify.simulation.wishart import white_wishart_eigenvalues
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.verification.registry import Case, Derivation, Figure, Mutant, Outcome, PaperRef, Variable
 
-from ._replica import (MC_MODEL, MC_Z, R101, WHITE_ALPHAS, A, _avg, _avg_np, _lam, _mc_outcome, _real_roots, _spectra,
+from ._replica import (_mpf, MC_MODEL, MC_Z, R101, WHITE_ALPHAS, A, _avg, _avg_np, _lam, _mc_outcome, _real_roots, _spectra,
                        _symbolic, alpha, g, h, sig, sym_avg, w, white_mc)
 
 # ------------------------------------------------------------------------------------------------------
@@ -57,8 +57,8 @@ def _moment_compare(solve_g):
     def compare(st, ref, ctx):
         out = Outcome()
         for name, spec, wts in _spectra(ctx):
-            sp_m = [mpmath.mpf(float(s)) for s in spec]
-            w_m = [mpmath.mpf(float(x)) for x in wts]
+            sp_m = _mpf(spec)
+            w_m = _mpf(wts)
             for a in (0.3, 1.0, 2.5):
                 m1, m2, lmax = ref[(name, a)]
                 R = mpmath.mpf(10) ** 8 * lmax

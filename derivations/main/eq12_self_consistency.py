@@ -9,7 +9,7 @@ import sympy as sp
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.verification.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable
 
-from ..appendix_d._replica import (MC_MODEL, MC_Z, MP_GRID, R101, TWO_LEVEL, A, B, _avg, _avg_mp, _avg_np, _lam,
+from ..appendix_d._replica import (_mpf, MC_MODEL, MC_Z, MP_GRID, R101, TWO_LEVEL, A, B, _avg, _avg_mp, _avg_np, _lam,
                                    _mc_outcome, _spectra, _symbolic, alpha, kap, kappa_from_statement, sig,
                                    silverstein_mp, sym_avg, two_level_mc, z)
 
@@ -47,8 +47,8 @@ def _eq12_mp_compare(st, ref, ctx):
     out = Outcome()
     ql = _lam((alpha, B), st["weighted_sum"], "mpmath")
     for name, spec, wts in _spectra(ctx):
-        sp_m = [mpmath.mpf(float(s)) for s in spec]
-        w_m = [mpmath.mpf(float(x)) for x in wts]
+        sp_m = _mpf(spec)
+        w_m = _mpf(wts)
         for a, zv in MP_GRID:
             kref, dkref = ref[(name, a, zv)]
             k = kappa_from_statement(st, zv, spec, wts, a, mp=True)
