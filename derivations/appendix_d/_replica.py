@@ -82,11 +82,21 @@ def _avg_mp(expr, args, spectrum, weights, *vals):
     return tot / mpmath.fsum(weights)
 
 
-def _real_roots(F, lo, hi, n=600):
-    """Roots of a real function on [lo, hi] (log grid scan + brentq), excluding poles."""
+def _real_roots(F, lo, hi, n=600, *, F_grid=None):
+    """Roots of a real function on [lo, hi] (log grid scan + brentq), excluding poles. ``F_grid``, when given,
+    evaluates F on the whole grid at once (the scan only brackets sign changes; brentq refines with F)."""
     xs = np.geomspace(lo, hi, n)
     with np.errstate(all="ignore"):
-        fs = np.array([F(x) for x in xs])
+        fs = None
+        if F_grid is not None:
+            try:
+                fs = np.asarray(F_grid(xs), dtype=float)
+            except (TypeError, ValueError, ZeroDivisionError):  # a statement that does not broadcast: point by point
+                fs = None
+            if fs is not None and fs.shape != xs.shape:
+                fs = None
+        if fs is None:
+            fs = np.array([F(x) for x in xs])
     roots = []
     for a, b, fa, fb in zip(xs[:-1], xs[1:], fs[:-1], fs[1:]):
         if np.isfinite(fa) and np.isfinite(fb) and fa * fb < 0:
@@ -114,8 +124,13 @@ def kappa_from_statement(st, zv, spectrum, weights, alpha_v, *, mp=False):
         avg = _avg_np(sm, (kap,), spectrum, weights, k).real
         return k - float(_lam((z, alpha, kap, A), fp, "numpy")(zv, alpha_v, k, avg))
 
+    def F_grid(ks):  # F on an array of κ: one lambdified call over (spectrum × grid) instead of one per point
+        summ = np.asarray(_lam((sig, kap), sm, "numpy")(spectrum[:, None], ks[None, :]), dtype=complex)
+        avg = (weights @ (summ * np.ones((spectrum.size, ks.size))) / weights.sum()).real
+        return ks - np.asarray(_lam((z, alpha, kap, A), fp, "numpy")(zv, alpha_v, ks, avg), dtype=float)
+
     hi = 10 * (float(zv) + alpha_v * float(np.max(spectrum)) + 1)
-    roots = _real_roots(F, 1e-14 * hi, hi)
+    roots = _real_roots(F, 1e-14 * hi, hi, F_grid=F_grid)
     if not roots:
         return float("nan") if not mp else mpmath.mpf("nan")
     r = max(roots)

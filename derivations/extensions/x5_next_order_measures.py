@@ -149,6 +149,11 @@ def _algebra(st):
     return res
 
 
+def _expand_then_cancel(e):
+    """Expanded first, the second derivatives' residuals cancel in 0.03 s; ``cancel`` alone ran past 8 s on them."""
+    return sp.cancel(sp.together(sp.expand(e)))
+
+
 def _stein(st):
     """X.1's Stein correction, linearised in g (its fixed point r_i = (1 + g_i)/(z + (1 − τ)σ_i) to first order),
     equals ∂/∂Z_ii of ½ ln D_Z at Z = z, and the statement's ΔE[R]_ii: ΔE[R]_ii = r_i g_i − r_i² σ_i δθ,
@@ -331,7 +336,7 @@ X5 = Derivation(
                  "real-case mean); remainder O(1/d) absolute"],
     checks=[
         checks.symbolic("sympy: corrections and leading pieces are derivatives of Φ0 + ½ ln D (generating function)",
-                        _algebra, simplify=sp.cancel),
+                        _algebra, simplify=_expand_then_cancel),
         checks.symbolic("sympy: ∂Φ1/∂Z_ii is X.1's Stein correction (linearised), any diagonal Z at Z = z",
                         _stein, simplify=sp.cancel),
         checks.numeric("mpmath: Φ0 + Φ1 solved at 40 digits and differentiated numerically (d = 9, N = 7, 20)",
