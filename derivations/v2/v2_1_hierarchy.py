@@ -183,6 +183,10 @@ def _trace_compare(st, ref, ctx):
     return out
 
 
+_ORDER_POWER = ("an ordering claim (the signs of differences in k): a common factor (1 ± ε) on the claim leaves every "
+                "sign unchanged, so no relative threshold exists; its power is against the reversed order and the "
+                "σ_1 = 1 normalisation (the mutants)")
+
 V21 = Derivation(
     id="V2.1",
     title="For N < d a more hierarchical spectrum (larger k at Tr Σ0 = d) reduces the gap, the test loss and E DKL",
@@ -198,13 +202,12 @@ V21 = Derivation(
         checks.numeric("replica equivalents at d = 1000: ordering in k", "numeric", _replica_compare,
                        reference=_replica_reference,
                        error_model="sign of differences of leading-order equivalents (exact as d → ∞); the "
-                                   "differences are O(1) relative, far above the O(1/d) finite-size error"),
+                                   "differences are O(1) relative, far above the O(1/d) finite-size error",
+                       detects=_ORDER_POWER, relative_threshold=False),
         checks.numeric("Wishart Monte Carlo at d = 60 (paired across k): ordering in k", "montecarlo", _mc_compare,
                        reference=_mc_reference,
                        error_model="paired Monte Carlo differences, each resolved at the Bonferroni z of all differences",
-                       detects="an ordering claim (the signs of differences in k): a common factor (1 ± ε) on the "
-                                      "claim leaves every sign unchanged, so no relative threshold exists; its power "
-                                      "is against the reversed order and the σ_1 = 1 normalisation (the mutants)"),
+                       detects=_ORDER_POWER, relative_threshold=False),
         checks.numeric("normalisation as stated: Tr Σ0 = d (d = 60, 1000; every k)", "numeric", _trace_compare,
                        reference=_trace_reference, error_model="float64 rounding of a sum of d terms (2d·eps·d)"),
     ],

@@ -166,6 +166,7 @@ def numeric(
     case: Callable | None = None,
     id: str | None = None,
     detects: str = "",
+    relative_threshold: bool = True,
 ) -> Check:
     """A numerical check; ``compare`` returns an Outcome or a list of Cases with per-case tolerances.
 
@@ -173,10 +174,12 @@ def numeric(
     Hypothesis strategy is inferred) or an explicit ``strategy``, a disagreement is shrunk to the smallest
     failing parameters, which the report shows (when Hypothesis is installed). Without ``error_model`` the
     record shows the model of the cases' tolerances. ``detects`` says what the check can and cannot detect
-    (shown on the report card).
+    (shown on the report card); ``relative_threshold=False`` (a sign or ordering claim, which a factor
+    (1 ± ε) does not falsify) skips the detection-threshold search and leaves ``detects`` to say its power.
     """
     return Check(name, method, compare, error_model, reference=reference, description=description,
-                 strategy=strategy, domain=domain, case=case, id=id, detects=detects)
+                 strategy=strategy, domain=domain, case=case, id=id, detects=detects,
+                 relative_threshold=relative_threshold)
 
 
 def mp_case(params: dict, value, reference, tolerance, *, bias_bound: float | None = None) -> Case:

@@ -261,10 +261,16 @@ class Check:
         return domains.strategy(self.domain) if self.domain else None  # None without Hypothesis
     #: what this check can and cannot detect (e.g. "an error larger than the bias bound, not a smaller one")
     detects: str = ""
+    #: False for a check of a sign or an ordering: claim × (1 ± ε) is no error of such a claim, so no relative
+    #: detection threshold is measured; ``detects`` must then say what the check's power is against
+    relative_threshold: bool = True
 
     def __post_init__(self):
         if self.method not in METHODS:
             raise InputError("method", f"is {self.method!r}", ", ".join(METHODS))
+        if not self.relative_threshold and not self.detects.strip():
+            raise InputError("detects", "is empty for a check without a relative threshold",
+                             "a sentence saying what the check can detect")
 
 
 @dataclass
