@@ -109,3 +109,19 @@ def test_the_agreement_record_gives_every_numeric_check_a_threshold():
     assert numeric and all(c.get("detects_relative_error") or c.get("detects_absolute_error") for c in numeric)
     # a float64 dense solve sees relative errors far below a Monte Carlo check's
     assert all(c["detects_relative_error"] < 1e-6 for c in numeric)
+
+
+def test_a_sign_check_records_no_relative_threshold_and_must_say_its_power():
+    """A sign or ordering claim is not falsified by claim × (1 ± ε): its check opts out of the search
+    (``relative_threshold=False``) and its ``detects`` sentence is then required."""
+    d = _derivation(0.01)
+    calls = []
+    inner = d.checks[0].compare
+    d.checks[0] = checks.numeric("signs", "montecarlo", lambda st, r, c: calls.append(1) or inner(st, r, c),
+                                 detects="the sign of each difference, no size", relative_threshold=False)
+    c = run_derivation(d, Context(), mutants=False)["checks"][0]
+    assert c["verdict"] == "agree" and len(calls) == 1  # compared once: no bisection
+    assert "detects_relative_error" not in c and "detects_absolute_error" not in c
+    assert c["detects"] == "the sign of each difference, no size"
+    with pytest.raises(Exception, match="detects"):
+        checks.numeric("signs", "montecarlo", inner, relative_threshold=False)
