@@ -218,13 +218,41 @@ def _first_guess(outcome: Outcome) -> float:
     return min(max(g, _EPS_RANGE[0]), _EPS_RANGE[1])
 
 
+def _linear_prediction(outcome: Outcome, sign: int) -> float | None:
+    """ε at which the claim × (1 + sign·ε) is first rejected if every compared value scales with the claim:
+    case by case |Δ + sign·ε·v| > tol, i.e. ε = (tol ∓ |Δ|)/|v| as the shift moves towards or away from the
+    reference (|Δ| is the case's own error, kept at the working precision). None when no real, finite,
+    non-zero value is compared, or the direction of a non-negligible Δ is lost in the float values."""
+    best = None
+    for c in outcome.cases:
+        try:
+            v, r, err, tol = float(c.value), float(c.reference), c.abs_error, float(c.tolerance)
+        except (TypeError, ValueError):
+            continue
+        if not (v and math.isfinite(v) and math.isfinite(r) and math.isfinite(err)):
+            continue
+        if abs(v - r) >= 0.5 * err and v != r:
+            away = (v > r) == (sign * v > 0)
+        elif err <= 0.01 * tol:  # Δ negligible: either direction gives tol/|v| to within 1 %
+            away = True
+        else:
+            return None
+        eps = (tol - err) / abs(v) if away else (tol + err) / abs(v)
+        if eps > 0 and (best is None or eps < best):
+            best = eps
+    return best
+
+
 def detection_threshold(check, statement, ref, ctx, outcome: Outcome) -> dict:
     """The smallest relative error of the claim that the check rejects, on its already-computed reference.
 
     Every statement entry is multiplied by (1 + ε) and by (1 − ε) and compared again (no new draws);
     ε* is found by bisection on log ε to 5 %, separately per sign, and the larger of the two is recorded:
-    errors of either sign of at least ε* are rejected. The bracket starts from the ε at which the tightest case
-    would reject if its value scaled with the claim. When no ε ≤ 1 is rejected (the compared values are ~0,
+    errors of either sign of at least ε* are rejected. The search starts from the ε that a claim-proportional
+    check predicts (:func:`_linear_prediction`): when it holds, two comparisons (accepted just below it,
+    rejected just above) bracket ε* to the 5 % at once; otherwise the bracket widens from there by factors of 4
+    (for a check that predicts nothing, from the ε at which the tightest case would reject if its value scaled
+    with the claim, or from the other sign's ε*). When no ε ≤ 1 is rejected (the compared values are ~0,
     or the check does not see a common scale), the threshold is absolute instead: the smallest shift of a
     compared value that some case rejects in either direction, min over cases of tol + |Δ|.
     """
@@ -243,28 +271,32 @@ def detection_threshold(check, statement, ref, ctx, outcome: Outcome) -> dict:
         return seen[eps, sign]
 
     floor, ceiling = _EPS_RANGE
-    guess = _first_guess(outcome)
-    per_sign = []
-    for sign in (1, -1):
-        hi = min(4 * guess, ceiling)  # find hi rejected, lo accepted, widening from the guess by 4× steps
+    half = math.sqrt(_EPS_RESOLUTION)
+
+    def search(sign: int, start: float) -> float | None:
+        hi = min(max(start * half, floor), ceiling)  # find hi rejected, lo accepted
         while not rejects(hi, sign) and hi < ceiling:
-            hi = min(hi * 16, ceiling)
+            hi = min(hi * 4, ceiling)
         if not rejects(hi, sign):
-            per_sign.append(None)
-            continue
-        lo = max(hi / 16, floor)
+            return None
+        lo = max(min(start / half, hi / _EPS_RESOLUTION), floor)
         while rejects(lo, sign) and lo > floor:
-            hi, lo = lo, max(lo / 16, floor)
+            hi, lo = lo, max(lo / 4, floor)
         if rejects(lo, sign):  # rejected at the floor already
-            per_sign.append(lo)
-            continue
-        while hi / lo > _EPS_RESOLUTION:  # invariant: lo accepted, hi rejected
+            return lo
+        while hi / lo > _EPS_RESOLUTION * (1 + 1e-12):  # invariant: lo accepted, hi rejected
             mid = math.sqrt(lo * hi)
             if rejects(mid, sign):
                 hi = mid
             else:
                 lo = mid
-        per_sign.append(hi)
+        return hi
+
+    guess = _first_guess(outcome)
+    per_sign: list[float | None] = []
+    for sign in (1, -1):
+        start = _linear_prediction(outcome, sign) or (per_sign[0] if per_sign and per_sign[0] else guess)
+        per_sign.append(search(sign, start))
     if all(e is not None for e in per_sign):
         return {"detects_relative_error": max(per_sign)}
     shifts = [float(c.tolerance) + c.abs_error for c in outcome.cases]
