@@ -152,7 +152,7 @@ def collect(ids: Sequence[str] | None = None, *, seed: int = 0, fidelity: str = 
         ctx.xp  # noqa: B018 — raises InputError now if the backend cannot be used here
     scheduler = resolve_scheduler(scheduler)
     if jobs is None:
-        jobs = (os.cpu_count() or 1) if fidelity == "full" else 1
+        jobs = os.cpu_count() or 1  # numbers do not depend on it: every stream is seeded by derivation and check
     if not isinstance(jobs, int) or jobs < 1:
         raise InputError("jobs", f"is {jobs!r}", "an integer ≥ 1")
     if timeout is not None and not (timeout >= 0 and math.isfinite(timeout)):

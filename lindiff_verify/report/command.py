@@ -23,7 +23,7 @@ __all__ = ["report"]
 @click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False),
               help="Folder for index.html and agreement.json (created if missing).")
 @click.option("--fidelity", type=click.Choice(["quick", "full"]), default="quick", show_default=True,
-              help="quick: small sizes, 30 digits; full: larger sizes, 50 digits, parallel across derivations.")
+              help="quick: small sizes, 30 digits; full: larger sizes, 50 digits.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of every random stream (an integer ≥ 0).")
 @click.option("--backend", type=click.Choice(["numpy", "cupy", "array-api-strict"]), default="numpy", show_default=True,
@@ -33,7 +33,7 @@ __all__ = ["report"]
 @click.option("--builtin/--no-builtin", "include_builtin", default=True, show_default=True,
               help="Include the built-in derivations (--no-builtin: only those under --derivations).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Parallel workers across derivations [default: 1 for quick, all CPUs for full].")
+              help="Parallel workers across derivations [default: all CPUs].")
 @click.option("--scheduler", type=str, default=None, metavar="ADDRESS",
               help="Run each derivation as a task on this Dask scheduler [default: $LINDIFF_VERIFY_SCHEDULER, else locally].")
 @click.option("--timeout", type=click.FloatRange(min=0), default=None,
