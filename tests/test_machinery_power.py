@@ -21,9 +21,7 @@ TARGET = {"quick": 0.02, "full": 0.005}
 #: checks measured above target (seed 0), to be strengthened (issue 15): (fidelity, id, check) → threshold.
 #: Listed here they xfail with their number; any other weak check fails the suite.
 KNOWN_WEAK = {
-    ("quick", "eq.11", "Monte Carlo E_p0[ln p0 − ln p_s] (scipy log-densities)"): 0.024,
     ("quick", "D.22", "Wishart Monte Carlo at d = 100, N = 10^4"): 0.058,
-    ("quick", "X.2", "Wishart Monte Carlo extrapolated in 1/d"): 0.021,
     ("quick", "X.1", "exact inverse Wishart at z → 0: relative error O(1/d²) (no 1/d term)"): None,
 }
 IDS = list(discover())
