@@ -7,6 +7,8 @@ deep inside NumPy/SciPy, a NaN or a silently wrong result.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -14,7 +16,7 @@ from lindiff_verify.model import data, schedules, spectra
 from lindiff_verify.model.errors import InputError
 from lindiff_verify.model.vp import VPSchedule, discrete_grid, make_grid, vp_grid
 from lindiff_verify.simulation import wishart
-from lindiff_verify.theory import (dynamics, finite_n, gaussian, marchenko_pastur, real_gaussian, replica, samplers,
+from lindiff_verify.theory import (denoiser, dynamics, finite_n, gaussian, marchenko_pastur, real_gaussian, replica, samplers,
                                    stieltjes)
 from lindiff_verify.verification import tolerance
 from lindiff_verify.verification.context import Context
@@ -50,7 +52,7 @@ ROWS = [
     # schedules
     ("linear T=0", lambda: schedules.linear(0), "num_train_timesteps"),
     ("linear T=True", lambda: schedules.linear(True), "num_train_timesteps"),
-    ("linear beta_end>1", lambda: schedules.linear(10, 1e-4, 1.5), "beta"),
+    ("linear beta_end>1", lambda: schedules.linear(10, 1e-4, 1.5), "beta_end"),
     ("constant beta=0", lambda: schedules.constant(0.0, 10), "beta"),
     ("cosine s<0", lambda: schedules.cosine(10, s=-0.1), "s"),
     ("from_betas 1.0", lambda: schedules.from_betas([0.1, 1.0]), "betas"),
@@ -72,8 +74,8 @@ ROWS = [
     ("exact_law mean shape", lambda: samplers.exact_law("ddpm", SIG, SCH, mean_components=[1.0]), "mean_components"),
     ("ddpm_moments variance", lambda: samplers.ddpm_moments(SIG, SCH, variance="sigma"), "variance"),
     ("continuous_moments kind", lambda: samplers.continuous_moments(SIG, 0.01, kind="jump"), "kind"),
-    ("continuous_moments alphabar>1", lambda: samplers.continuous_moments(SIG, 1.5), "alphabar"),
-    ("kl_divergence negative variance", lambda: samplers.kl_divergence([0.0], [1.0], [0.0], [-1.0]), "var"),
+    ("continuous_moments alphabar>1", lambda: samplers.continuous_moments(SIG, 1.5), "alphabar_start"),
+    ("kl_divergence negative variance", lambda: samplers.kl_divergence([0.0], [1.0], [0.0], [-1.0]), "var_s"),
     ("kl_divergence shapes", lambda: samplers.kl_divergence([0.0, 1.0], [1.0], [0.0], [1.0]), "mu0"),
     # finite-N references
     ("expected_kl d=True", lambda: finite_n.expected_kl(True, 100), "d"),
@@ -120,6 +122,17 @@ ROWS = [
     ("Context backend", lambda: Context(backend="torch"), "backend"),
     ("bonferroni false_alarm=0", lambda: tolerance.bonferroni_z(3, false_alarm=0.0), "false_alarm"),
     ("monte_carlo false_alarm=2", lambda: tolerance.monte_carlo(1.0, 1, false_alarm=2.0), "false_alarm"),
+    # each of these was a mutant nobody saw (a wrong name or a missing problem in the message)
+    ("population_diagonal Sigma0 with NaN", lambda: denoiser.population_diagonal(np.eye(2), np.array([[1.0, np.nan], [0, 1]])),
+     "Sigma0"),
+    ("optimal_denoiser C not square", lambda: denoiser.optimal_denoiser(np.ones((2, 3)), np.zeros(2), 0.5), "C"),
+    ("solve_kappa_mp eigenvalue 0", lambda: stieltjes.solve_kappa_mp(1.0, [0.0, 1.0], 4), "spectrum"),
+    ("solve_kappa_mp multiplicity 0", lambda: stieltjes.solve_kappa_mp(1.0, [0.5, 1.0], 4, multiplicities=[0, 2]),
+     "multiplicities"),
+    ("diagonal_weights tau<0", lambda: dynamics.diagonal_weights(SIG, 0.5, 0.0, [-1.0]), "tau"),
+    ("w2_gaussian_diag var1 shape", lambda: gaussian.w2_gaussian_diag(np.zeros(2), np.ones(2), np.zeros(2), np.ones(3)),
+     "var1"),
+    ("marchenko_pastur_edges scale=0", lambda: marchenko_pastur.marchenko_pastur_edges(0.5, scale=0.0), "scale"),
 ]
 
 
@@ -134,5 +147,7 @@ def test_bad_input_raises_one_line_naming_the_parameter(call, name):
         pytest.fail(f"returned {out!r} instead of raising")  # pragma: no cover
     msg = str(info.value)
     assert "\n" not in msg
-    assert info.value.parameter.startswith(name) or name in msg.split("(allowed")[0], msg
+    # the parameter itself, or one of its entries or items ("spikes[1]", "--seed"): not a word that contains it
+    assert re.fullmatch(rf"(--)?{re.escape(name)}([\[ .:=].*)?", info.value.parameter), msg
+    assert info.value.problem and "None" not in info.value.problem, msg  # says what is wrong with it
     assert "allowed:" in msg, msg

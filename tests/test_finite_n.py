@@ -53,11 +53,12 @@ def test_series_coefficients_match_hand_derivation():
     assert sp.expand(e1 - d * (d + 3) / 4) == 0 and sp.expand(e2 - d * (10 * d**2 + 51 * d + 61) / 24) == 0
 
 
-def test_series_approximates_exact_value():
-    # truncation after 1/N² leaves O(d⁴/N³)
+@pytest.mark.parametrize("estimated_mean", [False, True])
+def test_series_approximates_exact_value(estimated_mean):
+    # truncation after 1/N² leaves O(d⁴/N³); the two mean conventions differ by d/(2N) = 5e-5 here, far above it
     d, n = 10, 10**5
-    exact = fn.expected_kl(d, n)
-    assert abs(fn.kl_series_value(d, n, order=2) - exact) <= 2 * d**4 / n**3
+    exact = fn.expected_kl(d, n, estimated_mean=estimated_mean)
+    assert abs(fn.kl_series_value(d, n, order=2, estimated_mean=estimated_mean) - exact) <= 2 * d**4 / n**3
 
 
 def test_proportional_limit_small_alpha_and_d_to_infinity():

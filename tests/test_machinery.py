@@ -62,6 +62,18 @@ def test_monte_carlo_bias_bound_is_added_once_and_not_scaled(bias):
                                [_z(5) * se + bias, _z(5) * 2 * se], rtol=1e-12)
 
 
+@pytest.mark.parametrize("factor", [0.01, 3.0])
+def test_a_tolerance_in_other_units_scales_its_se_bias_and_value_alike(factor):
+    """A per-dimension quantity (value/d) carries the total's tolerance × 1/d: z·SE/d + bias/d (D.22)."""
+    tol = tolerance.monte_carlo(0.02, n_cases=5, bias_bound=0.5)
+    s = tol.scaled(factor)
+    assert s.se == pytest.approx(0.02 * factor, rel=1e-15) and s.bias == pytest.approx(0.5 * factor, rel=1e-15)
+    assert s.value == pytest.approx((_z(5) * 0.02 + 0.5) * factor, rel=1e-12)
+    assert s.model == tol.model
+    v = tolerance.monte_carlo(np.array([0.01, 0.04]), n_cases=2).scaled(factor)
+    np.testing.assert_allclose(v.value, _z(2) * np.array([0.01, 0.04]) * factor, rtol=1e-12)
+
+
 def test_monte_carlo_without_bias_says_no_bias():
     assert "bias" not in tolerance.monte_carlo(0.1).model
 

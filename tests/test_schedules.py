@@ -82,3 +82,13 @@ def test_paper_schedule_is_not_ho_et_al():
     assert schedules.PAPER_SCHEDULE == "merger_goldt"
     assert schedules.make_schedule("merger_goldt").betas[-1] == pytest.approx(1e-2)
     assert schedules.linear().betas[-1] == pytest.approx(2e-2)
+
+
+def test_named_schedules_by_default_are_the_published_ones():
+    """Ho et al. (2020): T = 1000, β linear from 1e-4 to 0.02; Nichol & Dhariwal (2021): T = 1000, s = 0.008,
+    ᾱ_t = f(t)/f(0) with f(t) = cos²((t/T + s)/(1 + s)·π/2), β_t = 1 − ᾱ_t/ᾱ_{t−1} clipped at 0.999."""
+    np.testing.assert_allclose(schedules.make_schedule("linear").betas, np.linspace(1e-4, 0.02, 1000), rtol=1e-14)
+    T, s = 1000, 0.008
+    f = [math.cos((t / T + s) / (1 + s) * math.pi / 2) ** 2 for t in range(T + 1)]
+    betas = [min(1 - f[t] / f[t - 1], 0.999) for t in range(1, T + 1)]
+    np.testing.assert_allclose(schedules.make_schedule("cosine").betas, betas, rtol=1e-12)

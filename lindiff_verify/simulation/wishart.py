@@ -237,9 +237,7 @@ def white_wishart_eigenvalues(d, n_samples, *, rng, batch=1, method="tridiagonal
         ev = _tridiagonal_eigvalsh(diag, off, xp)
     else:
         ev = _bartlett_eigvalsh(m, p, rng, b, xp)
-    if not is_numpy_namespace(xp) and isinstance(ev, np.ndarray):
-        ev = xp.asarray(ev)
-    ev = ev / n
+    ev = ev / n  # both paths return arrays of xp
     if m < d:
         ev = xp.concat([xp.zeros((b, d - m), dtype=ev.dtype), ev], axis=-1)
     return ev
