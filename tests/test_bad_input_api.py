@@ -132,6 +132,8 @@ ROWS = [
     ("diagonal_weights tau<0", lambda: dynamics.diagonal_weights(SIG, 0.5, 0.0, [-1.0]), "tau"),
     ("w2_gaussian_diag var1 shape", lambda: gaussian.w2_gaussian_diag(np.zeros(2), np.ones(2), np.zeros(2), np.ones(3)),
      "var1"),
+    ("white_wishart_resolvent_statistics d=0", lambda: wishart.white_wishart_resolvent_statistics(0, 4, [1.0], rng=RNG),
+     "d"),
     ("marchenko_pastur_edges scale=0", lambda: marchenko_pastur.marchenko_pastur_edges(0.5, scale=0.0), "scale"),
 ]
 

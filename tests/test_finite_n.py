@@ -61,6 +61,14 @@ def test_series_approximates_exact_value(estimated_mean):
     assert abs(fn.kl_series_value(d, n, order=2, estimated_mean=estimated_mean) - exact) <= 2 * d**4 / n**3
 
 
+def test_each_further_order_of_the_series_shrinks_the_error_by_its_remainder():
+    """E DKL − Σ_{k ≤ K} c_k/N^k = O(N^-(K+1)): at d = 2, N = 50 two more orders gain ≳ (N/d²)² ≈ 150× each."""
+    d, n = 2, 50
+    exact = fn.expected_kl(d, n)
+    err = {k: abs(fn.kl_series_value(d, n, order=k) - exact) for k in (3, 5, 7)}
+    assert err[5] < err[3] / 100 and err[7] < err[5] / 100, err
+
+
 def test_proportional_limit_small_alpha_and_d_to_infinity():
     # F(α) = α/4 + 5α²/12 + O(α³);  E DKL − d F(α) → G(α) as d → ∞
     for a in (1e-3, 1e-2):
