@@ -21,7 +21,8 @@ TARGET = {"quick": 0.02, "full": 0.005}
 #: checks measured above target (seed 0), to be strengthened (issue 15): (fidelity, id, check) → threshold.
 #: Listed here they xfail with their number; any other weak check fails the suite.
 KNOWN_WEAK = {
-    ("quick", "D.22", "Wishart Monte Carlo at d = 100, N = 10^4"): 0.058,
+    # bias-limited: the asymptote's own gap at d = 400, N = 1.6·10^5 (1/d + d/N terms) is 1.2 % of the value
+    ("full", "D.22", "Wishart Monte Carlo at d = 100, N = 10^4 and d = 400, N = 1.6·10^5"): 0.014,
     ("quick", "X.1", "exact inverse Wishart at z → 0: relative error O(1/d²) (no 1/d term)"): None,
 }
 IDS = list(discover())
