@@ -128,14 +128,28 @@ def covariance_eigvalsh(spectrum, n_samples, *, rng, batch=1, estimated_mean=Fal
     """(batch, d) ascending eigenvalues λ of dense-drawn empirical covariances (see :func:`sample_covariance`)."""
     c = sample_covariance(spectrum, n_samples, rng=rng, batch=batch, estimated_mean=estimated_mean,
                           rotation=rotation, xp=xp)
-    return _namespace(xp, c).linalg.eigvalsh(c)
+    with _one_blas_thread_if_batched(c):
+        return _namespace(xp, c).linalg.eigvalsh(c)
+
+
+def _one_blas_thread_if_batched(c):
+    """A stack of small eigensolves on NumPy runs one LAPACK call per matrix: extra BLAS threads only contend
+    (and thrash under load), so they are limited to one; a single matrix keeps them."""
+    import contextlib
+
+    if c.ndim < 3 or c.shape[0] == 1 or not isinstance(c, np.ndarray):
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def covariance_eigh(spectrum, n_samples, *, rng, batch=1, estimated_mean=False, rotation=None, xp=None):
     """Eigenvalues (batch, d) and eigenvectors U (batch, d, d) of dense-drawn covariances, C = U diag(λ) Uᵀ."""
     c = sample_covariance(spectrum, n_samples, rng=rng, batch=batch, estimated_mean=estimated_mean,
                           rotation=rotation, xp=xp)
-    res = _namespace(xp, c).linalg.eigh(c)
+    with _one_blas_thread_if_batched(c):
+        res = _namespace(xp, c).linalg.eigh(c)
     return res.eigenvalues, res.eigenvectors
 
 

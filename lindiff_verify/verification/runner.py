@@ -294,9 +294,16 @@ def detection_threshold(check, statement, ref, ctx, outcome: Outcome) -> dict:
 
     guess = _first_guess(outcome)
     per_sign: list[float | None] = []
+    linear = True  # whether the claim-proportional prediction held for the first sign
     for sign in (1, -1):
-        start = _linear_prediction(outcome, sign) or (per_sign[0] if per_sign and per_sign[0] else guess)
+        pred = _linear_prediction(outcome, sign)
+        if sign == -1 and per_sign[0] and not linear:
+            start = per_sign[0]  # a claim the check sees non-linearly (a solved fixed point): the other sign's ε*
+        else:
+            start = pred or (per_sign[0] if per_sign and per_sign[0] else guess)
         per_sign.append(search(sign, start))
+        if sign == 1 and pred and per_sign[0]:
+            linear = abs(math.log(per_sign[0] / pred)) <= math.log(_EPS_RESOLUTION)
     if all(e is not None for e in per_sign):
         return {"detects_relative_error": max(per_sign)}
     shifts = [float(c.tolerance) + c.abs_error for c in outcome.cases]
