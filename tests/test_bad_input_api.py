@@ -15,7 +15,7 @@ import pytest
 from lindiff_verify.model import data, schedules, spectra
 from lindiff_verify.model.errors import InputError
 from lindiff_verify.model.vp import VPSchedule, discrete_grid, make_grid, vp_grid
-from lindiff_verify.simulation import wishart
+from lindiff_verify.simulation import montecarlo, wishart
 from lindiff_verify.theory import (denoiser, dynamics, finite_n, gaussian, marchenko_pastur, real_gaussian, replica, samplers,
                                    stieltjes)
 from lindiff_verify.verification import tolerance
@@ -134,6 +134,9 @@ ROWS = [
      "var1"),
     ("white_wishart_resolvent_statistics d=0", lambda: wishart.white_wishart_resolvent_statistics(0, 4, [1.0], rng=RNG),
      "d"),
+    ("MatrixDenoiser C not square", lambda: montecarlo.MatrixDenoiser(make_grid(SCH), np.ones((2, 3)), np.zeros(2)), "C"),
+    ("MatrixDenoiser C not a covariance", lambda: montecarlo.MatrixDenoiser(make_grid(SCH), np.diag([1.0, -0.5]),
+                                                                            np.zeros(2)), "C"),
     ("marchenko_pastur_edges scale=0", lambda: marchenko_pastur.marchenko_pastur_edges(0.5, scale=0.0), "scale"),
 ]
 

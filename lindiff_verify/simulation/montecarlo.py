@@ -41,7 +41,12 @@ class MatrixDenoiser:
         m = validate.finite_array("m", m, shape=(C.shape[0],))
         self.c = validate.nonnegative("c", c)
         lam, U = np.linalg.eigh(0.5 * (C + C.T))
-        self.eigvals = np.clip(lam, 0.0, None)
+        # eigh's backward error is ≤ a few d·eps·‖C‖: only negatives below that are rounding of a covariance
+        floor = -16 * C.shape[0] * np.finfo(float).eps * max(float(np.max(np.abs(lam), initial=0.0)), 1e-300)
+        if lam.size and float(lam[0]) < floor:
+            raise InputError("C", f"has the eigenvalue {float(lam[0]):.3g}",
+                             "a covariance matrix: symmetric with eigenvalues ≥ 0 (to rounding)")
+        self.eigvals = np.clip(lam, 0.0, None)  # the rounding negatives
         self.grid = grid
         self._np = (U, m)
         self.set_namespace(xp or np)
