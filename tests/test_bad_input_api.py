@@ -16,7 +16,7 @@ from lindiff_verify.model import data, schedules, spectra
 from lindiff_verify.model.errors import InputError
 from lindiff_verify.model.vp import VPSchedule, discrete_grid, make_grid, vp_grid
 from lindiff_verify.simulation import montecarlo, wishart
-from lindiff_verify.theory import (denoiser, dynamics, finite_n, gaussian, marchenko_pastur, real_gaussian, replica, samplers,
+from lindiff_verify.theory import (denoiser, dynamics, extrapolation, finite_n, gaussian, marchenko_pastur, real_gaussian, replica, samplers,
                                    stieltjes)
 from lindiff_verify.verification import tolerance
 from lindiff_verify.verification.context import Context
@@ -137,6 +137,10 @@ ROWS = [
     ("MatrixDenoiser C not square", lambda: montecarlo.MatrixDenoiser(make_grid(SCH), np.ones((2, 3)), np.zeros(2)), "C"),
     ("MatrixDenoiser C not a covariance", lambda: montecarlo.MatrixDenoiser(make_grid(SCH), np.diag([1.0, -0.5]),
                                                                             np.zeros(2)), "C"),
+    ("discrete_grid not a schedule", lambda: discrete_grid("linear"), "schedule"),
+    ("make_grid discrete with num_steps != T", lambda: make_grid(SCH, num_steps=7), "num_steps"),
+    ("fit_finite_size d with NaN", lambda: extrapolation.fit_finite_size([10, np.nan, 40], [1, 1, 1], [1, 1, 1]), "d"),
+    ("fit_finite_size se=0", lambda: extrapolation.fit_finite_size([10, 20, 40], [1, 1, 1], [1, 0, 1]), "se"),
     ("marchenko_pastur_edges scale=0", lambda: marchenko_pastur.marchenko_pastur_edges(0.5, scale=0.0), "scale"),
 ]
 

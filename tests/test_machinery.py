@@ -74,6 +74,11 @@ def test_a_tolerance_in_other_units_scales_its_se_bias_and_value_alike(factor):
     np.testing.assert_allclose(v.value, _z(2) * np.array([0.01, 0.04]) * factor, rtol=1e-12)
 
 
+def test_a_stated_bound_carries_its_reason_into_the_error_model():
+    tol = tolerance.bound(2e-9, "Richardson: change between the last two extrapolants")
+    assert tol.value == 2e-9 and "Richardson: change between the last two extrapolants" in tol.model
+
+
 def test_monte_carlo_without_bias_says_no_bias():
     assert "bias" not in tolerance.monte_carlo(0.1).model
 

@@ -182,3 +182,12 @@ def test_without_hypothesis_a_disagreement_is_reported_unshrunk(monkeypatch):
     c = rec["checks"][0]
     assert c["verdict"] == "disagree" and "error" not in c
     assert "unavailable" in c["minimal_failing_case"], "the record says why there is no shrunk case"
+
+
+def test_derivations_are_listed_in_paper_order_numerically_with_sub_ids():
+    """Main text, then the appendices, then our own; eq.2 before eq.13; a sub-id (X.9.a, X.9-b) after its parent
+    and before X.10 (the registry's order is the report's and `list`'s)."""
+    from lindiff_verify.verification.registry import Registry
+
+    ids = ["X.10", "X.9-b", "X.9.a", "X.9", "D.11", "B.1", "eq.13", "eq.2"]
+    assert sorted(ids, key=Registry.sort_key) == ["eq.2", "eq.13", "B.1", "D.11", "X.9", "X.9.a", "X.9-b", "X.10"]

@@ -208,3 +208,15 @@ def test_cupy_resolvent_statistics_match_numpy():
     ref = w.white_wishart_resolvent_statistics(200, 300, z, rng=np.random.default_rng(0), batch=64)
     for a, b in ((st.trace_inv, ref.trace_inv), (st.trace_inv2, ref.trace_inv2), (st.logdet, ref.logdet)):
         np.testing.assert_allclose(a.get(), b, rtol=1e-12)
+
+
+def test_a_rotated_population_rotates_the_eigenvectors_and_keeps_the_eigenvalues():
+    """Σ0 = O diag(σ) Oᵀ: with the same Gaussian draws C_rot = O C Oᵀ, so λ is unchanged and U_rot = O U
+    (columns up to sign); float64 rounding of a d = 5 eigensolve."""
+    sig = np.array([0.3, 0.7, 1.0, 2.0, 4.0])
+    O = np.linalg.qr(np.random.default_rng(1).standard_normal((5, 5)))[0]
+    lam, U = w.covariance_eigh(sig, 12, rng=np.random.default_rng(7), batch=3)
+    lam_r, U_r = w.covariance_eigh(sig, 12, rng=np.random.default_rng(7), batch=3, rotation=O)
+    np.testing.assert_allclose(lam_r, lam, rtol=1e-12)
+    np.testing.assert_allclose(np.abs(np.swapaxes(U_r, 1, 2) @ (O @ U)), np.broadcast_to(np.eye(5), (3, 5, 5)),
+                               atol=1e-10)

@@ -498,6 +498,9 @@ class Registry(Mapping):
     def __iter__(self):
         return iter(sorted(self._d, key=_id_sort_key))
 
+    #: the paper order of ids: section, then the numeric parts (eq.2 < eq.13 < eq.13.a < eq.14)
+    sort_key = staticmethod(_id_sort_key)
+
     def __len__(self):
         return len(self._d)
 
