@@ -67,3 +67,18 @@ def test_bad_order():
     with pytest.raises(InputError) as e:
         fit_finite_size([1, 2, 3, 4], [1, 1, 1, 1], [1, 1, 1, 1], order=3)
     assert e.value.parameter == "order"
+
+
+def test_the_fit_reports_its_numbers_as_measurements():
+    """χ²/dof from the residuals by hand: v = 1 + 2/d off by ±1 SE alternately at 4 sizes (order 1, dof 2);
+    the curvature appears for order 2 only."""
+    d = np.array([10, 20, 40, 80.0])
+    y = 1 + 2 / d + 0.01 * np.array([1, -1, 1, -1])
+    f = fit_finite_size(d, y, np.full(4, 0.01))
+    x = np.stack([np.ones(4), 1 / d], axis=1)
+    resid = y - x @ np.linalg.lstsq(x, y, rcond=None)[0]
+    m = f.measurements("D.11")
+    assert m["D.11: chi2/dof"] == pytest.approx(np.sum((resid / 0.01) ** 2) / 2, rel=1e-9)
+    assert m["D.11: extrapolated value"] == f.value and "D.11: curvature c (1/d²)" not in m
+    g = fit_finite_size(d, 1 + 2 / d + 5 / d**2, np.full(4, 1e-3), order=2)
+    assert g.measurements()["curvature c (1/d²)"] == pytest.approx(5)

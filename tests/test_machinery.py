@@ -370,6 +370,16 @@ def test_a_true_identity_with_cancellation_agrees():
     assert verdict == "agree" and err == 0
 
 
+def test_a_singular_point_is_skipped_and_the_next_points_are_evaluated():
+    """The symbolic check's random points: a residual singular at the first one is evaluated at the others."""
+    import random
+    from fractions import Fraction
+
+    q0 = checks.rationals(random.Random(0), 1, Fraction(1, 11), Fraction(10, 11))[0]  # the first point of seed 0
+    v = checks.residual_size(1 / (x - sp.Rational(q0.numerator, q0.denominator)), seed=0)
+    assert v is not None and v > 1  # |1/(x − q0)| ≥ 1/(10/11 − 1/11) at the other points
+
+
 def test_residual_size_resolves_the_working_precision():
     assert checks.residual_size(sp.exp(-150) * (1 + x)) > 0  # 1e-65 ≫ 1e-80
     assert checks.residual_size((sp.sqrt(x) ** 2 - x) * 10**30) < 1e-45
