@@ -142,6 +142,8 @@ ROWS = [
     ("fit_finite_size d with NaN", lambda: extrapolation.fit_finite_size([10, np.nan, 40], [1, 1, 1], [1, 1, 1]), "d"),
     ("fit_finite_size se=0", lambda: extrapolation.fit_finite_size([10, 20, 40], [1, 1, 1], [1, 0, 1]), "se"),
     ("VPSchedule beta_max<0", lambda: VPSchedule(0.1, -1.0), "beta_max"),
+    ("training_loss C of another size", lambda: denoiser.training_loss(np.eye(2), np.zeros(2), np.eye(3), np.zeros(2), 0.5),
+     "C"),
     ("marchenko_pastur_edges scale=0", lambda: marchenko_pastur.marchenko_pastur_edges(0.5, scale=0.0), "scale"),
 ]
 

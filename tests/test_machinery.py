@@ -15,6 +15,7 @@ import pytest
 import sympy as sp
 from scipy import stats
 
+from lindiff_verify.model.errors import InputError
 from lindiff_verify.verification import checks, tolerance
 from lindiff_verify.verification.context import Context
 from lindiff_verify.verification.registry import Case, Derivation, Mutant, Outcome, PaperRef, Variable, discover
@@ -428,3 +429,28 @@ def test_an_outcome_judges_its_statistical_cases_at_the_bonferroni_z_of_the_fami
                    cases[1:]).verdict == "disagree"
     assert Outcome([Case({}, 1.0 + 0.999 * edge, 1.0, tolerance.monte_carlo(se, bias_bound=bias))] +
                    cases[1:]).verdict == "agree"
+
+
+def test_progress_is_reported_per_derivation_with_the_total():
+    from lindiff_verify.verification.execution import make_engine
+    from lindiff_verify.verification.runner import run_records
+
+    reg = discover()
+    seen = []
+    run_records([reg["eq.9"], reg["C.1"]], Context(), make_engine(), mutants=False,
+                progress=lambda did, done, total: seen.append((did, done, total)))
+    assert seen == [("eq.9", 1, 2), ("C.1", 2, 2)]
+
+
+def test_a_high_precision_case_keeps_its_stated_bias_bound():
+    c = checks.mp_case({"N": 10}, mpmath.mpf(1) + mpmath.mpf(10) ** -30, 1, 1e-3, bias_bound=4e-4)
+    assert c.bias == 4e-4 and c.ok
+
+
+def test_a_display_entry_must_name_a_statement_entry():
+    with pytest.raises(InputError) as e:
+        Derivation(id="X.97", title="t", paper_ref=PaperRef("X.97", "test"), statement={"f": x**2},
+                   lhs={"g": sp.Symbol("g(x)")}, variables=[Variable(x, "x", "x > 0")],
+                   checks=[_numeric_check("a", _raise_unless_four), _numeric_check("b", _raise_unless_four)],
+                   mutants=[Mutant("m1", "x^3", replace={"f": x**3}), Mutant("m2", "x^4", replace={"f": x**4})])
+    assert e.value.parameter == "lhs" and e.value.allowed == "f"

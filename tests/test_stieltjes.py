@@ -131,3 +131,10 @@ def test_non_convergence_raises(monkeypatch):
     monkeypatch.setattr(S, "_kappa_newton", lambda z, sig, w, n: (z * 0 + 1.0, np.arange(0)))  # a wrong "root"
     with pytest.raises(ConvergenceError, match="z = "):
         S.solve_kappa(np.array([0.3]), [1.0, 2.0], 3)
+
+
+def test_a_single_eigenvalue_may_carry_a_scalar_multiplicity():
+    """σ = 1 with multiplicity 3 is the spectrum (1, 1, 1): the same κ."""
+    from lindiff_verify.theory.stieltjes import solve_kappa
+
+    assert solve_kappa(0.5, 1.0, 4, multiplicities=3) == pytest.approx(solve_kappa(0.5, [1.0, 1.0, 1.0], 4), rel=1e-14)
