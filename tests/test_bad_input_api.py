@@ -144,6 +144,7 @@ ROWS = [
     ("VPSchedule beta_max<0", lambda: VPSchedule(0.1, -1.0), "beta_max"),
     ("training_loss C of another size", lambda: denoiser.training_loss(np.eye(2), np.zeros(2), np.eye(3), np.zeros(2), 0.5),
      "C"),
+    ("Context.batch_seeds n=0", lambda: Context().batch_seeds("draws", 0, 16), "n"),
     ("marchenko_pastur_edges scale=0", lambda: marchenko_pastur.marchenko_pastur_edges(0.5, scale=0.0), "scale"),
 ]
 
