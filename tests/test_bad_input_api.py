@@ -145,6 +145,7 @@ ROWS = [
     ("training_loss C of another size", lambda: denoiser.training_loss(np.eye(2), np.zeros(2), np.eye(3), np.zeros(2), 0.5),
      "C"),
     ("Context.batch_seeds n=0", lambda: Context().batch_seeds("draws", 0, 16), "n"),
+    ("Context.batch_seeds batch=0", lambda: Context().batch_seeds("draws", 10, 0), "batch"),
     ("marchenko_pastur_edges scale=0", lambda: marchenko_pastur.marchenko_pastur_edges(0.5, scale=0.0), "scale"),
 ]
 
