@@ -381,6 +381,13 @@ def test_a_singular_point_is_skipped_and_the_next_points_are_evaluated():
     assert v is not None and v > 1  # |1/(x − q0)| ≥ 1/(10/11 − 1/11) at the other points
 
 
+def test_a_residual_lambdify_cannot_print_is_evaluated_through_sympy():
+    """An unevaluated derivative in a statement: evaluated at the random points all the same."""
+    deriv = sp.Derivative(x**3, x)
+    assert checks.residual_size(deriv - 3 * x**2) < 1e-70
+    assert checks.residual_size(deriv - 3 * x) > 0.1  # 3x² − 3x at x in (1/11, 10/11)
+
+
 def test_residual_size_resolves_the_working_precision():
     assert checks.residual_size(sp.exp(-150) * (1 + x)) > 0  # 1e-65 ≫ 1e-80
     assert checks.residual_size((sp.sqrt(x) ** 2 - x) * 10**30) < 1e-45

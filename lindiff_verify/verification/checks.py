@@ -53,8 +53,9 @@ def residual_size(expr: sympy.Basic, points: int = 3, seed: int = 0, dps: int = 
         raise TypeError("residual_size needs a scalar expression in plain symbols")
     try:
         f = sympy.lambdify(syms, expr, modules="mpmath")
-    except Exception:  # noqa: BLE001 — an expression lambdify cannot print: evaluate through SymPy
+    except Exception:  # noqa: BLE001 — an expression lambdify cannot print (an unevaluated Derivative): through SymPy
         f = None
+        expr = expr.doit()
     rng = random.Random(seed)
     worst, used = 0.0, 0
     with mpmath.workdps(dps):
