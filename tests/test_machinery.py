@@ -461,3 +461,27 @@ def test_a_display_entry_must_name_a_statement_entry():
                    checks=[_numeric_check("a", _raise_unless_four), _numeric_check("b", _raise_unless_four)],
                    mutants=[Mutant("m1", "x^3", replace={"f": x**3}), Mutant("m2", "x^4", replace={"f": x**4})])
     assert e.value.parameter == "lhs" and e.value.allowed == "f"
+
+
+def test_a_mutant_replacing_an_entry_the_statement_lacks_is_refused():
+    """A typo in a mutant's replace= would otherwise add an unused entry and leave the claim unchanged."""
+    with pytest.raises(KeyError, match="nope"):
+        Mutant("typo", "x^3", replace={"nope": x**3}).apply({"f": x**2})
+    assert Mutant("ok", "x^3", replace={"f": x**3}).apply({"f": x**2}) == {"f": x**3}
+
+
+def test_a_reference_that_raises_is_an_error_naming_the_exception():
+    def ref(_ctx):
+        raise RuntimeError("the reference solver diverged")
+
+    chk = checks.numeric("ref raises", "numeric", lambda st, r, c: [], reference=ref, error_model="e")
+    rec = run_derivation(_derivation([chk], [Mutant("m", "x^3", replace={"f": x**3})]), Context())
+    c = rec["checks"][0]
+    assert c["verdict"] == "error" and "RuntimeError: the reference solver diverged" in c["error"]
+    assert rec["verdict"] == "error" and not rec["mutants"][0]["killed"]
+
+
+def test_the_record_carries_the_derivation_as_declared():
+    d = discover()["D.22"]
+    rec = run_derivation(d, Context(), mutants=False)
+    assert (rec["regime"], rec["claim_kind"], rec["assumptions"]) == (d.regime, d.claim_kind, list(d.assumptions))
