@@ -62,10 +62,22 @@ def all_mutants() -> dict[str, int | None]:
     return out
 
 
+def listed_equivalent(path: Path = ROOT / "mutation" / "equivalent.md") -> list[str]:
+    """Mutant names (or their function-and-number tails, written `…name__mutmut_N`) listed as equivalent."""
+    import re
+
+    return re.findall(r"…?([\wǁ.]+__mutmut_\d+)", path.read_text()) if path.exists() else []
+
+
+def _is_listed(name: str, listed: list[str]) -> bool:
+    return any(name == t or name.endswith("." + t) or name.endswith("ǁ" + t) or name.endswith(t) for t in listed)
+
+
 def summarise(codes: dict[str, int | None], tried: list[str]) -> dict:
     from mutmut.stats import status_by_exit_code
 
-    per = defaultdict(lambda: {"killed": 0, "tried": 0, "survived": [], "timeout": [], "other": {}})
+    equivalent = listed_equivalent()
+    per = defaultdict(lambda: {"killed": 0, "tried": 0, "survived": [], "equivalent": [], "timeout": [], "other": {}})
     for name in tried:
         code = codes.get(name)
         status = status_by_exit_code[code]
@@ -77,7 +89,7 @@ def summarise(codes: dict[str, int | None], tried: list[str]) -> dict:
             p["timeout"].append(name)
             p["tried"] += 1
         elif status == "survived" or status == "no tests":
-            p["survived"].append(name)
+            p["equivalent" if _is_listed(name, equivalent) else "survived"].append(name)
             p["tried"] += 1
         else:
             p["other"][name] = status
@@ -87,6 +99,9 @@ def summarise(codes: dict[str, int | None], tried: list[str]) -> dict:
         lo, hi = clopper_pearson(det, p["tried"]) if p["tried"] else (0.0, 1.0)
         p["detected"] = det
         p["detection_rate"] = det / p["tried"] if p["tried"] else None
+        # the issue's measure: killed (or timed out) among the mutants that are not listed as equivalent
+        n_ne = p["tried"] - len(p["equivalent"])
+        p["detection_rate_of_non_equivalent"] = det / n_ne if n_ne else None
         p["kill_rate"] = p["killed"] / p["tried"] if p["tried"] else None
         p["ci95"] = [lo, hi]
     return dict(sorted(per.items()))
@@ -101,6 +116,11 @@ def main(argv=None) -> int:
     ap.add_argument("--output", default="mutation/results.json")
     ap.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                     help="stop mutmut after this long; mutants not reached are reported as not run")
+    ap.add_argument("--mutants", metavar="FILE",
+                    help="run (and summarise) exactly the mutant names listed in FILE, one per line, instead of "
+                         "drawing a sample; names that no longer exist (deleted code) are reported as such")
+    ap.add_argument("--only-undecided", action="store_true",
+                    help="with --mutants: run only those whose stored verdict is missing, survived or timed out")
     ap.add_argument("--no-run", action="store_true",
                     help="only summarise the verdicts mutmut has stored for the drawn sample (after a run, or reruns)")
     a = ap.parse_args(argv)
@@ -113,11 +133,25 @@ def main(argv=None) -> int:
         if any(fnmatch.fnmatch(mod, g) for g in a.modules):
             by_module[mod].append(name)
     rng = random.Random(a.seed)
-    chosen = []
-    for mod, names in sorted(by_module.items()):
-        chosen += names if a.per_module <= 0 or len(names) <= a.per_module else rng.sample(names, a.per_module)
-    print(f"{sum(map(len, by_module.values()))} mutants in {len(by_module)} modules; running {len(chosen)}", flush=True)
-    proc = None if a.no_run else subprocess.Popen([sys.executable, "-m", "mutmut", "run", "--max-children", str(a.max_children), *chosen],
+    chosen, gone = [], []
+    if a.mutants:
+        listed = [ln.strip() for ln in Path(a.mutants).read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+        chosen = [n for n in listed if n in codes]
+        gone = [n for n in listed if n not in codes]
+    else:
+        for mod, names in sorted(by_module.items()):
+            chosen += names if a.per_module <= 0 or len(names) <= a.per_module else rng.sample(names, a.per_module)
+    from mutmut.stats import status_by_exit_code
+
+    eqv = listed_equivalent()
+    to_run = [n for n in chosen if not a.only_undecided or codes.get(n) is None
+              or (status_by_exit_code[codes[n]] in ("survived", "timeout", "no tests") and not _is_listed(n, eqv))]
+    print(f"{sum(map(len, by_module.values()))} mutants in {len(by_module)} modules; {len(chosen)} chosen, "
+          f"running {0 if a.no_run else len(to_run)}", flush=True)
+    if gone:
+        print(f"{len(gone)} listed mutants no longer exist (their code was deleted or rewritten): {', '.join(gone)}")
+    proc = None if a.no_run or not to_run else subprocess.Popen(
+        [sys.executable, "-m", "mutmut", "run", "--max-children", str(a.max_children), *to_run],
                             start_new_session=True)
     try:
         if proc is not None:
@@ -138,7 +172,8 @@ def main(argv=None) -> int:
         m = SourceFileMutationData(path=path)
         m.load()
         codes.update(m.exit_code_by_key)
-    res = {"seed": a.seed, "per_module": a.per_module, "time_limit_s": a.time_limit, "generated": {m: len(v) for m, v in sorted(by_module.items())},
+    res = {"seed": a.seed, "per_module": a.per_module, "mutants_file": a.mutants, "time_limit_s": a.time_limit,
+           "generated": {m: len(v) for m, v in sorted(by_module.items())}, "no_longer_exist": gone,
            "modules": summarise(codes, chosen)}
     groups = {"formula": [m for m in res["modules"] if not m.startswith("lindiff_verify.verification.")
                           and m != "lindiff_verify.theory.extrapolation"],
@@ -148,15 +183,19 @@ def main(argv=None) -> int:
         k = sum(res["modules"][m]["killed"] for m in mods)
         det = sum(res["modules"][m]["detected"] for m in mods)
         n = sum(res["modules"][m]["tried"] for m in mods)
-        res[label] = {"killed": k, "detected": det, "tried": n, "kill_rate": k / n if n else None,
-                      "detection_rate": det / n if n else None, "ci95": list(clopper_pearson(det, n)) if n else None}
+        eq = sum(len(res["modules"][m]["equivalent"]) for m in mods)
+        res[label] = {"killed": k, "detected": det, "equivalent": eq, "tried": n, "kill_rate": k / n if n else None,
+                      "detection_rate": det / n if n else None, "ci95": list(clopper_pearson(det, n)) if n else None,
+                      "detection_rate_of_non_equivalent": det / (n - eq) if n - eq else None,
+                      "ci95_of_non_equivalent": list(clopper_pearson(det, n - eq)) if n - eq else None}
     Path(a.output).write_text(json.dumps(res, indent=1) + "\n")
     for mod, p in res["modules"].items():
         print(f"{mod:45s} {p['detected']:3d}/{p['tried']:3d} ({len(p['timeout'])} by timeout)  "
               f"CI95 [{p['ci95'][0]:.2f}, {p['ci95'][1]:.2f}]  survivors: {', '.join(p['survived'])}")
     for label in ("formula", "machinery", "total"):
         r = res[label]
-        print(f"{label}: {r['detected']}/{r['tried']} detected ({r['killed']} killed, the rest by timeout)")
+        print(f"{label}: {r['detected']}/{r['tried']} detected ({r['killed']} killed, the rest by timeout); "
+              f"{r['equivalent']} listed as equivalent; {r['detected']}/{r['tried'] - r['equivalent']} of the others")
     return 0
 
 

@@ -88,6 +88,7 @@ ROWS = [
     # replica / Stieltjes / MP
     ("solve_kappa z<0", lambda: stieltjes.solve_kappa(np.array([-1.0]), SIG, 10), "z"),
     ("solve_kappa n=0", lambda: stieltjes.solve_kappa(np.array([1.0]), SIG, 0), "n_samples"),
+    ("Equivalents n=0", lambda: replica.Equivalents.from_spectrum(0.5, SIG, 0), "n_samples"),
     ("solve_kappa n=True", lambda: stieltjes.solve_kappa(np.array([1.0]), SIG, True), "n_samples"),
     ("solve_kappa spectrum 0", lambda: stieltjes.solve_kappa(np.array([1.0]), [0.0, 1.0], 10), "spectrum"),
     ("solve_kappa multiplicities", lambda: stieltjes.solve_kappa(np.array([1.0]), SIG, 10, multiplicities=[1, 2]),
