@@ -365,6 +365,14 @@ def test_a_residual_that_is_zero_only_in_float64_is_refuted():
     assert verdict == "disagree"
 
 
+def test_every_residual_is_reported_not_only_the_first_refuted_one():
+    chk = checks.symbolic("identities", lambda st: {"wrong 1": st["f"] - x**2 - 1, "right": st["f"] - x**2,
+                                                     "wrong 2": st["f"] - x**3})
+    out = checks.as_outcome(chk.compare({"f": x**2}, None, Context()))
+    assert [c.params["residual"] for c in out.cases] == ["wrong 1", "right", "wrong 2"]
+    assert [c.ok for c in out.cases] == [False, True, False]
+
+
 def test_a_true_identity_with_cancellation_agrees():
     r = (sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1) * 10**20
     verdict, err = _symbolic_verdict(r)
