@@ -130,6 +130,8 @@ ROWS = [
     ("solve_kappa_mp eigenvalue 0", lambda: stieltjes.solve_kappa_mp(1.0, [0.0, 1.0], 4), "spectrum"),
     ("solve_kappa_mp multiplicity 0", lambda: stieltjes.solve_kappa_mp(1.0, [0.5, 1.0], 4, multiplicities=[0, 2]),
      "multiplicities"),
+    ("solve_kappa_mp exact multiplicity 0", lambda: stieltjes.solve_kappa_mp(1.0, ["0.5", "1"], 4, multiplicities=["0", "2"]),
+     "multiplicities"),
     ("diagonal_weights tau<0", lambda: dynamics.diagonal_weights(SIG, 0.5, 0.0, [-1.0]), "tau"),
     ("w2_gaussian_diag var1 shape", lambda: gaussian.w2_gaussian_diag(np.zeros(2), np.ones(2), np.zeros(2), np.ones(3)),
      "var1"),
