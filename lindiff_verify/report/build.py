@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..verification.context import FIDELITIES, Context
+from ..verification.execution import keep_worker_alive
 from ..model.errors import InputError
 from ..verification.execution import Engine, TaskFailed, resolve_scheduler
 from ..verification.registry import Derivation, Registry, discover
@@ -122,29 +123,13 @@ def _one(d: Derivation, seed: int, fidelity: str, backend: str, figures: bool,
 _WORKER_REGISTRY: dict = {}
 
 
-#: resident growth of a worker that is not a leak: PyTorch (§5, ~250 MB once imported) and the shared caches
-_WORKER_GROWTH = 4_000_000_000
-
-
-def _keep_worker_alive():
-    """loky restarts a worker whose resident memory grew by 300 MB since its first task, taking that for a leak.
-    A worker that imported PyTorch for §5 crosses it: it was restarted mid-report, re-imported everything and
-    lost the shared Wishart draws (a warning, and seconds of repeated work). The limit is raised in this worker."""
-    try:
-        from joblib.externals.loky import process_executor
-    except ImportError:  # pragma: no cover — a joblib without loky runs no worker of this kind
-        return
-    if getattr(process_executor, "_MAX_MEMORY_LEAK_SIZE", _WORKER_GROWTH) < _WORKER_GROWTH:
-        process_executor._MAX_MEMORY_LEAK_SIZE = _WORKER_GROWTH
-
-
 def _worker(did: str, paths: tuple[str, ...], include_builtin: bool, seed: int, fidelity: str, backend: str,
             figures: bool, timeout: float | None = None):
     """joblib task: re-discover the derivations from the same paths (cached per worker), run one by id."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
-    _keep_worker_alive()
+    keep_worker_alive()
     key = (paths, include_builtin)
     if key not in _WORKER_REGISTRY:
         _WORKER_REGISTRY[key] = discover_strict(paths, include_builtin=include_builtin)

@@ -19,6 +19,7 @@ from scipy import stats
 
 from . import tolerance
 from .context import Context
+from .execution import keep_worker_alive
 from .registry import discover
 from .runner import mutant_key, run_check
 
@@ -52,6 +53,7 @@ def monte_carlo_checks(ids: Sequence[str] | None = None, paths: Sequence[str] = 
 
 def _one_seed(did: str, check_name: str, seed: int, fidelity: str, paths: tuple[str, ...],
               include_builtin: bool = True) -> dict:
+    keep_worker_alive()
     d = _registry(paths, include_builtin)[did]
     chk = next(c for c in d.checks if c.name == check_name)
     statements = {"claim": d.statement}

@@ -133,7 +133,24 @@ class Engine:
             self._client = None
 
 
+#: resident growth of a worker that is not a leak: PyTorch (§5, ~250 MB once imported) and the shared caches
+_WORKER_GROWTH = 4_000_000_000
+
+
+def keep_worker_alive():
+    """loky restarts a worker whose resident memory grew by 300 MB since its first task, taking that for a leak.
+    A worker that imported PyTorch for §5 crosses it: it was restarted mid-run, re-imported everything and
+    lost the shared Wishart draws (a warning, and seconds of repeated work). The limit is raised in this worker."""
+    try:
+        from joblib.externals.loky import process_executor
+    except ImportError:  # pragma: no cover — a joblib without loky runs no worker of this kind
+        return
+    if getattr(process_executor, "_MAX_MEMORY_LEAK_SIZE", _WORKER_GROWTH) < _WORKER_GROWTH:
+        process_executor._MAX_MEMORY_LEAK_SIZE = _WORKER_GROWTH
+
+
 def _indexed(i, fn, a):
+    keep_worker_alive()
     return i, fn(*a)
 
 
