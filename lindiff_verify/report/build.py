@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..verification.context import FIDELITIES, Context
-from ..verification.execution import keep_worker_alive
 from ..model.errors import InputError
-from ..verification.execution import Engine, TaskFailed, resolve_scheduler
+from ..verification.execution import Engine, TaskFailed, keep_worker_alive, resolve_scheduler
 from ..verification.registry import Derivation, Registry, discover
 from ..verification.limits import TimeLimitExceeded, time_limit
 from ..verification.record import AgreementRecord, jsonable

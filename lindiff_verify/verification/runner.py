@@ -169,7 +169,7 @@ def run_check(d: Derivation, check, ctx: Context, statements: dict[str, dict], *
             wanted = thresholds is True or (thresholds == "statistical" and is_statistical(
                 check.method, check.name, check.error_model, out.tolerance_model))
             if (key == CLAIM and wanted and check.method != "symbolic" and res["verdict"] == "agree"
-                    and getattr(check, "relative_threshold", True)):
+                    and check.relative_threshold):
                 res.update(detection_threshold(check, st, ref, cctx, out))
             if (key == CLAIM and res["verdict"] == "disagree" and check.case is not None
                     and (check.strategy is not None or check.domain)):  # mutants are meant to fail: not shrunk
